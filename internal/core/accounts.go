@@ -1,0 +1,206 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/smartnumbers/smartmfa/internal/db"
+)
+
+// Account is an account of the numbering system with its MFA policy.
+type Account struct {
+	ID         int64
+	Name       string
+	RequireMFA bool
+	CreatedAt  time.Time
+}
+
+// AccountDetails adds the counts the account page shows.
+type AccountDetails struct {
+	Account
+	Users      int // all users
+	Enabled    int // users not disabled
+	WithMFA    int // users with active MFA
+	WithoutMFA int // enabled users without active MFA: redirected when MFA is required
+	Admins     int // enabled administrators
+}
+
+// NewAccount is an account to create with its first user, an administrator.
+type NewAccount struct {
+	Name  string
+	Admin NewUser
+}
+
+func toAccount(a db.Account) Account {
+	return Account{ID: a.ID, Name: a.Name, RequireMFA: a.RequireMFA, CreatedAt: time.Unix(0, a.CreatedAt).UTC()}
+}
+
+func accountKey(name string) string { return strings.ToLower(name) }
+
+// RegisterAccount creates an account from the login screen and signs its
+// first user in. It is open only for the very first account, unless the
+// service was configured with OpenRegistration.
+func (s *Service) RegisterAccount(ctx context.Context, source string, in NewAccount) (Session, error) {
+	in.Admin.Role = RoleAdmin
+	if err := s.checkNewAccount(in); err != nil {
+		return Session{}, err
+	}
+	hash, err := s.hashPassword(ctx, in.Admin.Password)
+	if err != nil {
+		return Session{}, err
+	}
+	var sess Session
+	err = s.tx(ctx, func(q db.Querier) error {
+		if !s.cfg.OpenRegistration {
+			n, err := db.CountAccounts(ctx, q)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				return ErrRegistrationClosed
+			}
+		}
+		u, err := s.insertAccount(ctx, q, Session{source: source}, in, hash)
+		if err != nil {
+			return err
+		}
+		sess = Session{userID: u.ID, accountID: u.AccountID, username: u.Username, role: RoleAdmin, source: source, stage: StageSignedIn}
+		return nil
+	})
+	return sess, err
+}
+
+// RegistrationOpen reports whether the login screen may offer Register.
+func (s *Service) RegistrationOpen(ctx context.Context) (bool, error) {
+	if s.cfg.OpenRegistration {
+		return true, nil
+	}
+	n, err := db.CountAccounts(ctx, s.db)
+	return n == 0, translate(err)
+}
+
+// CreateAccount creates an account and its first administrator (operator only).
+func (s *Service) CreateAccount(ctx context.Context, sess Session, in NewAccount) (Account, error) {
+	if !sess.operator {
+		return Account{}, ErrForbidden
+	}
+	in.Admin.Role = RoleAdmin
+	if err := s.checkNewAccount(in); err != nil {
+		return Account{}, err
+	}
+	hash, err := s.hashPassword(ctx, in.Admin.Password)
+	if err != nil {
+		return Account{}, err
+	}
+	var out Account
+	err = s.tx(ctx, func(q db.Querier) error {
+		u, err := s.insertAccount(ctx, q, sess, in, hash)
+		if err != nil {
+			return err
+		}
+		a, err := db.AccountByID(ctx, q, u.AccountID)
+		out = toAccount(a)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) checkNewAccount(in NewAccount) error {
+	if err := checkText("account name", in.Name, MaxAccountNameLen, true); err != nil {
+		return err
+	}
+	return checkNewUser(in.Admin)
+}
+
+func (s *Service) insertAccount(ctx context.Context, q db.Querier, sess Session, in NewAccount, hash string) (db.User, error) {
+	now := s.now().UnixNano()
+	id, err := db.InsertAccount(ctx, q, in.Name, accountKey(in.Name), now)
+	if errors.Is(err, db.ErrConflict) {
+		return db.User{}, fmt.Errorf("account %q %w", in.Name, ErrExists)
+	}
+	if err != nil {
+		return db.User{}, err
+	}
+	u, err := s.insertUser(ctx, q, id, in.Admin, hash)
+	if err != nil {
+		return db.User{}, err
+	}
+	if sess.userID == 0 && !sess.operator {
+		sess = Session{userID: u.ID, accountID: id, username: u.Username, source: sess.source}
+	}
+	if err := s.audit(ctx, q, sess, event{account: id, action: ActionAccountCreated, detail: "account " + in.Name}); err != nil {
+		return db.User{}, err
+	}
+	return u, s.audit(ctx, q, sess, event{account: id, action: ActionUserCreated, target: u, detail: "role admin"})
+}
+
+// ListAccounts lists every account (operator only).
+func (s *Service) ListAccounts(ctx context.Context, sess Session) ([]Account, error) {
+	if !sess.operator {
+		return nil, ErrForbidden
+	}
+	rows, err := db.ListAccounts(ctx, s.db)
+	out := make([]Account, len(rows))
+	for i, a := range rows {
+		out[i] = toAccount(a)
+	}
+	return out, translate(err)
+}
+
+// FindAccount looks an account up by name; an administrator finds only their own.
+func (s *Service) FindAccount(ctx context.Context, sess Session, name string) (Account, error) {
+	a, err := db.AccountByNameKey(ctx, s.db, accountKey(name))
+	if err != nil {
+		return Account{}, translate(err)
+	}
+	if err := s.admin(ctx, s.db, sess, a.ID); err != nil {
+		return Account{}, err
+	}
+	return toAccount(a), nil
+}
+
+// AccountDetails returns an account with its user and MFA counts.
+func (s *Service) AccountDetails(ctx context.Context, sess Session, accountID int64) (AccountDetails, error) {
+	if err := s.admin(ctx, s.db, sess, accountID); err != nil {
+		return AccountDetails{}, err
+	}
+	a, err := db.AccountByID(ctx, s.db, accountID)
+	if err != nil {
+		return AccountDetails{}, translate(err)
+	}
+	c, err := db.CountAccountUsers(ctx, s.db, accountID)
+	return AccountDetails{Account: toAccount(a), Users: c.Users, Enabled: c.Active, WithMFA: c.WithMFA,
+		WithoutMFA: c.WithoutMFA, Admins: c.Admins}, translate(err)
+}
+
+// SetRequireMFA turns the account's MFA requirement on or off. It returns how
+// many enabled users have no MFA yet: they go to MFA setup at their next login.
+func (s *Service) SetRequireMFA(ctx context.Context, sess Session, accountID int64, on bool) (int, error) {
+	var without int
+	err := s.tx(ctx, func(q db.Querier) error {
+		if err := s.admin(ctx, q, sess, accountID); err != nil {
+			return err
+		}
+		a, err := db.AccountByID(ctx, q, accountID)
+		if err != nil {
+			return err
+		}
+		c, err := db.CountAccountUsers(ctx, q, accountID)
+		if err != nil {
+			return err
+		}
+		without = c.WithoutMFA
+		if a.RequireMFA == on {
+			return nil
+		}
+		if err := db.SetRequireMFA(ctx, q, accountID, on); err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("require MFA: %t -> %t; %d enabled users without MFA", a.RequireMFA, on, without)
+		return s.audit(ctx, q, sess, event{account: accountID, action: ActionRequireMFA, detail: detail})
+	})
+	return without, err
+}

@@ -1,0 +1,132 @@
+// Package core owns smartmfa's domain and every rule of it: accounts, users,
+// passwords, TOTP enrolment and verification, lockouts, authorization and the
+// audit trail. It runs each change in one transaction of internal/db; the
+// console and the commands only call it.
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/smartnumbers/smartmfa/internal/db"
+)
+
+// DefaultIssuer names the service in authenticator apps.
+const DefaultIssuer = "smartnumbers"
+
+// Config holds what a Service may be given instead of the defaults; tests
+// inject the clock and the random source to make results exact.
+type Config struct {
+	Issuer   string           // shown in authenticator apps; DefaultIssuer when empty
+	Now      func() time.Time // time.Now when nil
+	Rand     io.Reader        // crypto/rand when nil
+	Password PasswordParams   // OWASPParams when zero
+	// OpenRegistration lets anyone register a new account from the login
+	// screen; without it only the first account can be registered there.
+	OpenRegistration bool
+}
+
+// Service is the domain API. It is safe for concurrent use by many sessions.
+type Service struct {
+	db     *db.DB
+	keys   *Keyring
+	cfg    Config
+	hashes chan struct{} // caps concurrent argon2 hashes at the CPU count
+
+	dummyOnce sync.Once
+	dummyHash string
+}
+
+// New builds a Service on an open database and a key ring.
+func New(store *db.DB, keys *Keyring, cfg Config) *Service {
+	if cfg.Issuer == "" {
+		cfg.Issuer = DefaultIssuer
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.Password == (PasswordParams{}) {
+		cfg.Password = OWASPParams
+	}
+	return &Service{db: store, keys: keys, cfg: cfg, hashes: make(chan struct{}, runtime.NumCPU())}
+}
+
+// Open opens the database at dbPath and the key file at keyPath and builds a
+// Service. A key file is created only while no secret depends on one: a
+// missing key with enrolled users fails closed.
+func Open(ctx context.Context, dbPath, keyPath string, cfg Config) (*Service, error) {
+	store, err := db.Open(ctx, dbPath)
+	if err != nil {
+		return nil, err
+	}
+	n, err := db.CountMFA(ctx, store)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("reading %s: %w", dbPath, err)
+	}
+	rnd := cfg.Rand
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	keys, err := LoadKeyring(keyPath)
+	if errors.Is(err, ErrKeyMissing) && n == 0 {
+		keys, err = CreateKeyring(keyPath, rnd)
+	}
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	return New(store, keys, cfg), nil
+}
+
+// Close closes the database.
+func (s *Service) Close() error { return s.db.Close() }
+
+// Issuer is the name authenticator apps show for this service.
+func (s *Service) Issuer() string { return s.cfg.Issuer }
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+
+// commitThen carries an error out of a transaction that must still commit: a
+// failure counter and its audit event are changes too.
+type commitThen struct{ err error }
+
+func (c commitThen) Error() string { return c.err.Error() }
+
+// tx runs fn in one immediate write transaction.
+func (s *Service) tx(ctx context.Context, fn func(q db.Querier) error) error {
+	var after error
+	err := s.db.WriteTx(ctx, func(q db.Querier) error {
+		err := fn(q)
+		var ct commitThen
+		if errors.As(err, &ct) {
+			after = ct.err
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return translate(err)
+	}
+	return after
+}
+
+// translate turns storage errors into domain errors.
+func translate(err error) error {
+	switch {
+	case errors.Is(err, db.ErrBusy):
+		return ErrBusy
+	case errors.Is(err, db.ErrNotFound):
+		return ErrNotFound
+	}
+	return err
+}

@@ -1,0 +1,65 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Domain errors. Callers match them with errors.Is and show the message.
+var (
+	ErrInvalidCredentials = errors.New("invalid username or password")
+	ErrInvalidCode        = errors.New("invalid code")
+	ErrNotFound           = errors.New("not found")
+	ErrForbidden          = errors.New("not allowed")
+	ErrExists             = errors.New("already exists")
+	ErrLastAdmin          = errors.New("an account must keep at least one enabled administrator")
+	ErrMFAActive          = errors.New("multi-factor authentication is already set up")
+	ErrNoMFA              = errors.New("multi-factor authentication is not set up")
+	ErrNoEnrollment       = errors.New("no multi-factor set-up is in progress; start again with Add")
+	ErrMFADisabled        = errors.New("multi-factor login is disabled after too many wrong codes; an administrator must remove MFA")
+	ErrRegistrationClosed = errors.New("registration of new accounts is closed; ask an administrator")
+	ErrBusy               = errors.New("the database is busy; try again")
+	ErrKeyMissing         = errors.New("the key file is missing")
+	ErrWrongKey           = errors.New("the key file does not match the database")
+)
+
+// LockedError says a user is locked out until a time.
+type LockedError struct{ Until time.Time }
+
+func (e *LockedError) Error() string {
+	return "too many failed attempts; try again at " + e.Until.Format("15:04:05 MST")
+}
+
+// Is lets errors.Is(err, ErrLocked) match any lock.
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }
+
+// ErrLocked matches every *LockedError.
+var ErrLocked = errors.New("locked")
+
+// RetryIn is how long the lock lasts from now, rounded up to a second.
+func (e *LockedError) RetryIn(now time.Time) time.Duration {
+	d := e.Until.Sub(now)
+	if d < 0 {
+		return 0
+	}
+	return (d + time.Second - 1).Truncate(time.Second)
+}
+
+// InputError says which field of a request is wrong and why; nothing was changed.
+type InputError struct {
+	Field string
+	Msg   string
+}
+
+func (e *InputError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Msg) }
+
+// ErrInvalidInput matches every *InputError.
+var ErrInvalidInput = errors.New("invalid input")
+
+// Is lets errors.Is(err, ErrInvalidInput) match.
+func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
+
+func inputErr(field, format string, args ...any) error {
+	return &InputError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}

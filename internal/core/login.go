@@ -1,0 +1,154 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/smartnumbers/smartmfa/internal/db"
+)
+
+// Login checks a username and password. The returned session's Stage says what
+// comes next: StageCode (enter a code), StageSetupMFA (the account requires
+// MFA and the user has none) or StageSignedIn. Unknown users, wrong passwords
+// and disabled users all get ErrInvalidCredentials after the same work.
+func (s *Service) Login(ctx context.Context, username, password, source string) (Session, error) {
+	now := s.now()
+	sess := Session{source: source}
+	var u db.User
+	err := checkUsername(username)
+	if err == nil {
+		u, err = db.UserByUsername(ctx, s.db, username)
+	}
+	if err != nil || utf8.RuneCountInString(password) > MaxPasswordLen {
+		s.dummyVerify(ctx, "")
+		if err != nil && !errors.Is(err, db.ErrNotFound) && !errors.Is(err, ErrInvalidInput) {
+			return sess, translate(err)
+		}
+		reason := "unknown user"
+		if err == nil {
+			reason = "password too long"
+		}
+		return sess, s.loginFailed(ctx, sess, u, reason, username)
+	}
+	if err := lockedErr(u.PwLockedUntil, now); err != nil {
+		return sess, err
+	}
+	ok, err := s.verifyPassword(ctx, u.PasswordHash, password) // never inside a transaction
+	if err != nil {
+		return sess, err
+	}
+	if !ok || u.Disabled {
+		reason := "wrong password"
+		if ok {
+			reason = "user disabled"
+		}
+		return sess, s.loginFailed(ctx, sess, u, reason, username)
+	}
+	err = s.tx(ctx, func(q db.Querier) error {
+		u, err = db.UserByID(ctx, q, u.ID)
+		if err != nil {
+			return err
+		}
+		if err := lockedErr(u.PwLockedUntil, now); err != nil {
+			return err
+		}
+		if u.PwFailures > 0 {
+			if err := db.SetPasswordFailures(ctx, q, u.ID, 0, 0); err != nil {
+				return err
+			}
+		}
+		acct, err := db.AccountByID(ctx, q, u.AccountID)
+		if err != nil {
+			return err
+		}
+		sess = Session{userID: u.ID, accountID: u.AccountID, username: u.Username, role: Role(u.Role), source: source}
+		switch {
+		case u.MFAState == "active":
+			sess.stage = StageCode
+			return nil // the login is audited when the code is accepted
+		case acct.RequireMFA:
+			sess.stage = StageSetupMFA
+		default:
+			sess.stage = StageSignedIn
+		}
+		return s.audit(ctx, q, sess, event{account: u.AccountID, action: ActionLogin, target: u,
+			detail: map[Stage]string{StageSetupMFA: "password; MFA setup required", StageSignedIn: "password"}[sess.stage]})
+	})
+	if err != nil {
+		return Session{source: source}, err
+	}
+	return sess, nil
+}
+
+// loginFailed counts a failed password for a known user and audits the failure.
+func (s *Service) loginFailed(ctx context.Context, sess Session, u db.User, reason, typed string) error {
+	now := s.now()
+	return s.tx(ctx, func(q db.Querier) error {
+		e := event{account: u.AccountID, action: ActionLoginFailed, detail: reason}
+		if u.ID == 0 {
+			e.target = db.User{Username: typed}
+		} else {
+			cur, err := db.UserByID(ctx, q, u.ID)
+			if err != nil {
+				return err
+			}
+			e.target = cur
+			if reason == "wrong password" {
+				n := cur.PwFailures + 1
+				if err := db.SetPasswordFailures(ctx, q, cur.ID, n, lockUntil(now, n)); err != nil {
+					return err
+				}
+				e.detail = fmt.Sprintf("wrong password (%d in a row)", n)
+			}
+		}
+		e.actor = e.target.Username
+		if err := s.audit(ctx, q, sess, e); err != nil {
+			return err
+		}
+		return commitThen{ErrInvalidCredentials}
+	})
+}
+
+// VerifyLoginCode completes a login at StageCode with a TOTP code or a
+// recovery code, and returns the signed-in session.
+func (s *Service) VerifyLoginCode(ctx context.Context, sess Session, code string) (Session, error) {
+	if sess.stage != StageCode {
+		return sess, ErrForbidden
+	}
+	code, kind, err := parseCode(code)
+	if err != nil {
+		return sess, err
+	}
+	out := sess
+	err = s.tx(ctx, func(q db.Querier) error {
+		u, m, err := s.activeMFA(ctx, q, sess)
+		if err != nil {
+			return err
+		}
+		how, err := s.checkCode(ctx, q, sess, u, m, code, kind)
+		if err != nil {
+			return err
+		}
+		out.stage = StageSignedIn
+		return s.audit(ctx, q, out, event{account: u.AccountID, action: ActionLogin, target: u, detail: "password and " + how})
+	})
+	if err != nil {
+		return sess, err
+	}
+	return out, nil
+}
+
+// activeMFA loads the caller and their active authenticator.
+func (s *Service) activeMFA(ctx context.Context, q db.Querier, sess Session) (db.User, db.MFA, error) {
+	u, err := db.UserByID(ctx, q, sess.userID)
+	if err != nil || u.Disabled {
+		return u, db.MFA{}, ErrForbidden
+	}
+	m, err := db.MFAByUser(ctx, q, u.ID)
+	if errors.Is(err, db.ErrNotFound) || err == nil && m.State != "active" {
+		return u, m, ErrNoMFA
+	}
+	return u, m, err
+}

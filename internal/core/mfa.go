@@ -1,0 +1,193 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/smartnumbers/smartmfa/internal/db"
+)
+
+// Enrollment is what a user needs to add smartmfa to an authenticator app.
+// It is shown during set-up only: the secret is never shown again after it.
+type Enrollment struct {
+	Issuer   string
+	Account  string // the label apps show: Issuer:username
+	URI      string // otpauth URI for the QR code
+	SetupKey string // base32 secret in groups of four, for typing
+	secret   []byte
+}
+
+// MFAStatus is what the My MFA page shows.
+type MFAStatus struct {
+	State         string // "none", "pending" or "active"
+	EnabledAt     time.Time
+	RecoveryLeft  int
+	LockedUntil   time.Time
+	LoginDisabled bool // 100 wrong codes in a row: only an admin can reset
+}
+
+// MyMFA reports the caller's own MFA state.
+func (s *Service) MyMFA(ctx context.Context, sess Session) (MFAStatus, error) {
+	if _, err := s.current(ctx, s.db, sess, StageSignedIn, StageSetupMFA); err != nil || sess.operator {
+		return MFAStatus{}, ErrForbidden
+	}
+	m, err := db.MFAByUser(ctx, s.db, sess.userID)
+	if errors.Is(err, db.ErrNotFound) {
+		return MFAStatus{State: "none"}, nil
+	}
+	if err != nil {
+		return MFAStatus{}, translate(err)
+	}
+	st := MFAStatus{State: m.State, LoginDisabled: m.Failures >= disableMFAAfter}
+	if m.EnabledAt > 0 {
+		st.EnabledAt = time.Unix(0, m.EnabledAt).UTC()
+	}
+	if m.LockedUntil > s.now().UnixNano() {
+		st.LockedUntil = time.Unix(0, m.LockedUntil).UTC()
+	}
+	codes, err := db.UnusedRecoveryCodes(ctx, s.db, sess.userID)
+	st.RecoveryLeft = len(codes)
+	return st, translate(err)
+}
+
+// BeginEnrollment draws a new secret for the caller and stores it, encrypted,
+// as pending. Starting again replaces a pending secret; an active one must be
+// deleted first.
+func (s *Service) BeginEnrollment(ctx context.Context, sess Session) (Enrollment, error) {
+	var en Enrollment
+	err := s.tx(ctx, func(q db.Querier) error {
+		u, err := s.current(ctx, q, sess, StageSignedIn, StageSetupMFA)
+		if err != nil || sess.operator {
+			return ErrForbidden
+		}
+		if u.MFAState == "active" {
+			return ErrMFAActive
+		}
+		secret := make([]byte, secretBytes)
+		if _, err := io.ReadFull(s.cfg.Rand, secret); err != nil {
+			return err
+		}
+		sealed, keyID, err := s.keys.seal(s.cfg.Rand, secret, u.AccountID, u.ID)
+		if err != nil {
+			return err
+		}
+		err = db.PutPendingMFA(ctx, q, db.MFA{UserID: u.ID, Secret: sealed, KeyID: keyID, Algorithm: string(SHA1),
+			Digits: totpDigits, Period: totpPeriod, CreatedAt: s.now().UnixNano()})
+		if err != nil {
+			return err
+		}
+		en = Enrollment{Issuer: s.cfg.Issuer, Account: s.cfg.Issuer + ":" + u.Username,
+			URI: otpauthURI(s.cfg.Issuer, u.Username, secret), SetupKey: groupKey(secret), secret: secret}
+		return s.audit(ctx, q, sess, event{account: u.AccountID, action: ActionMFASetupStarted, target: u})
+	})
+	return en, err
+}
+
+// ConfirmEnrollment activates the pending authenticator with its first code
+// and returns the recovery codes, to be shown once, and the session, now fully
+// signed in when it was limited to set-up.
+func (s *Service) ConfirmEnrollment(ctx context.Context, sess Session, code string) ([]string, Session, error) {
+	code, kind, err := parseCode(code)
+	if err != nil || kind != codeTOTP {
+		return nil, sess, ErrMalformedCode
+	}
+	codes, err := newRecoveryCodes(s.cfg.Rand)
+	if err != nil {
+		return nil, sess, err
+	}
+	out := sess
+	err = s.tx(ctx, func(q db.Querier) error {
+		u, err := s.current(ctx, q, sess, StageSignedIn, StageSetupMFA)
+		if err != nil || sess.operator {
+			return ErrForbidden
+		}
+		m, err := db.MFAByUser(ctx, q, u.ID)
+		if errors.Is(err, db.ErrNotFound) || err == nil && m.State != "pending" {
+			return ErrNoEnrollment
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := s.checkCode(ctx, q, sess, u, m, code, kind); err != nil {
+			return err
+		}
+		if err := db.ActivateMFA(ctx, q, u.ID, s.now().UnixNano()); err != nil {
+			return err
+		}
+		hashes := make([][]byte, len(codes))
+		for i, c := range codes {
+			n, _ := normalizeRecovery(c)
+			hashes[i] = hashRecovery(u.ID, n)
+		}
+		if err := db.ReplaceRecoveryCodes(ctx, q, u.ID, hashes); err != nil {
+			return err
+		}
+		out.stage = StageSignedIn
+		return s.audit(ctx, q, sess, event{account: u.AccountID, action: ActionMFAEnabled, target: u})
+	})
+	if err != nil {
+		return nil, sess, err
+	}
+	return codes, out, nil
+}
+
+// DeleteMyMFA removes the caller's own authenticator after a current code or a
+// recovery code. Where the account requires MFA the returned session is back
+// at StageSetupMFA.
+func (s *Service) DeleteMyMFA(ctx context.Context, sess Session, code string) (Session, error) {
+	code, kind, err := parseCode(code)
+	if err != nil {
+		return sess, err
+	}
+	out := sess
+	err = s.tx(ctx, func(q db.Querier) error {
+		if _, err := s.current(ctx, q, sess, StageSignedIn); err != nil || sess.operator {
+			return ErrForbidden
+		}
+		u, m, err := s.activeMFA(ctx, q, sess)
+		if err != nil {
+			return err
+		}
+		if _, err := s.checkCode(ctx, q, sess, u, m, code, kind); err != nil {
+			return err
+		}
+		if err := db.DeleteMFA(ctx, q, u.ID); err != nil {
+			return err
+		}
+		acct, err := db.AccountByID(ctx, q, u.AccountID)
+		if err != nil {
+			return err
+		}
+		if acct.RequireMFA {
+			out.stage = StageSetupMFA
+		}
+		return s.audit(ctx, q, sess, event{account: u.AccountID, action: ActionMFADeleted, target: u})
+	})
+	if err != nil {
+		return sess, err
+	}
+	return out, nil
+}
+
+// RemoveUserMFA removes the MFA of a user in the caller's account: how an
+// administrator lets a user who lost their phone log in again.
+func (s *Service) RemoveUserMFA(ctx context.Context, sess Session, userID int64, reason string) error {
+	if err := checkText("reason", reason, 200, false); err != nil {
+		return err
+	}
+	return s.tx(ctx, func(q db.Querier) error {
+		u, err := s.userInAccount(ctx, q, sess, userID)
+		if err != nil {
+			return err
+		}
+		if err := db.DeleteMFA(ctx, q, u.ID); err != nil {
+			if errors.Is(err, db.ErrNotFound) {
+				return ErrNoMFA
+			}
+			return err
+		}
+		return s.audit(ctx, q, sess, event{account: u.AccountID, action: ActionMFARemoved, target: u, detail: reason})
+	})
+}

@@ -1,0 +1,259 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/smartnumbers/smartmfa/internal/db"
+)
+
+// User is a user as the console and the commands show it.
+type User struct {
+	ID          int64
+	AccountID   int64
+	Username    string
+	DisplayName string
+	Email       string
+	Role        Role
+	Disabled    bool
+	MFA         string // "none", "pending" or "active"
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// NewUser is a user to create.
+type NewUser struct {
+	Username    string
+	DisplayName string
+	Email       string
+	Role        Role
+	Password    string
+}
+
+// UserUpdate holds the fields to change; nil leaves a field as it is.
+type UserUpdate struct {
+	DisplayName *string
+	Email       *string
+	Role        *Role
+	Disabled    *bool
+}
+
+func toUser(u db.User) User {
+	mfa := u.MFAState
+	if mfa == "" {
+		mfa = "none"
+	}
+	return User{ID: u.ID, AccountID: u.AccountID, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email,
+		Role: Role(u.Role), Disabled: u.Disabled, MFA: mfa,
+		CreatedAt: time.Unix(0, u.CreatedAt).UTC(), UpdatedAt: time.Unix(0, u.UpdatedAt).UTC()}
+}
+
+func checkRole(r Role) error {
+	if r != RoleAdmin && r != RoleUser {
+		return inputErr("role", "must be admin or user")
+	}
+	return nil
+}
+
+func checkNewUser(nu NewUser) error {
+	if err := checkUsername(nu.Username); err != nil {
+		return err
+	}
+	if err := checkText("name", nu.DisplayName, MaxDisplayNameLen, false); err != nil {
+		return err
+	}
+	if err := checkEmail(nu.Email); err != nil {
+		return err
+	}
+	if err := checkRole(nu.Role); err != nil {
+		return err
+	}
+	return checkPassword(nu.Password)
+}
+
+func (s *Service) insertUser(ctx context.Context, q db.Querier, accountID int64, nu NewUser, hash string) (db.User, error) {
+	now := s.now().UnixNano()
+	u := db.User{AccountID: accountID, Username: nu.Username, DisplayName: nu.DisplayName, Email: nu.Email,
+		Role: string(nu.Role), PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+	if err := db.InsertUser(ctx, q, &u); err != nil {
+		if errors.Is(err, db.ErrConflict) {
+			return u, fmt.Errorf("username %q %w", nu.Username, ErrExists)
+		}
+		return u, err
+	}
+	return u, nil
+}
+
+// CreateUser adds a user to an account the caller administers.
+func (s *Service) CreateUser(ctx context.Context, sess Session, accountID int64, nu NewUser) (User, error) {
+	if nu.Role == "" {
+		nu.Role = RoleUser
+	}
+	if err := checkNewUser(nu); err != nil {
+		return User{}, err
+	}
+	if err := s.admin(ctx, s.db, sess, accountID); err != nil {
+		return User{}, err // checked before the expensive hash, and again below
+	}
+	hash, err := s.hashPassword(ctx, nu.Password)
+	if err != nil {
+		return User{}, err
+	}
+	var out db.User
+	err = s.tx(ctx, func(q db.Querier) error {
+		if err := s.admin(ctx, q, sess, accountID); err != nil {
+			return err
+		}
+		if out, err = s.insertUser(ctx, q, accountID, nu, hash); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, sess, event{account: accountID, action: ActionUserCreated, target: out, detail: "role " + string(nu.Role)})
+	})
+	return toUser(out), err
+}
+
+// GetUser returns a user the caller administers, or the caller themselves.
+func (s *Service) GetUser(ctx context.Context, sess Session, userID int64) (User, error) {
+	if !sess.operator && userID == sess.userID {
+		u, err := s.current(ctx, s.db, sess, StageSignedIn, StageSetupMFA)
+		return toUser(u), err
+	}
+	u, err := s.userInAccount(ctx, s.db, sess, userID)
+	return toUser(u), err
+}
+
+// FindUser looks a user up by username within what the caller administers.
+func (s *Service) FindUser(ctx context.Context, sess Session, username string) (User, error) {
+	if err := checkUsername(username); err != nil {
+		return User{}, ErrNotFound
+	}
+	u, err := db.UserByUsername(ctx, s.db, username)
+	if err != nil {
+		return User{}, translate(err)
+	}
+	return s.GetUser(ctx, sess, u.ID)
+}
+
+// UpdateUser changes a user's name, email, role or disabled flag. An account
+// always keeps one enabled administrator.
+func (s *Service) UpdateUser(ctx context.Context, sess Session, userID int64, up UserUpdate) (User, error) {
+	var out db.User
+	err := s.tx(ctx, func(q db.Querier) error {
+		u, err := s.userInAccount(ctx, q, sess, userID)
+		if err != nil {
+			return err
+		}
+		next, changes, err := applyUpdate(u, up)
+		if err != nil || len(changes) == 0 {
+			out = u
+			return err
+		}
+		if Role(u.Role) == RoleAdmin && !u.Disabled && (Role(next.Role) != RoleAdmin || next.Disabled) {
+			n, err := db.CountActiveAdmins(ctx, q, u.AccountID)
+			if err != nil {
+				return err
+			}
+			if n <= 1 {
+				return ErrLastAdmin
+			}
+		}
+		next.UpdatedAt = s.now().UnixNano()
+		if err := db.UpdateUserProfile(ctx, q, next); err != nil {
+			return err
+		}
+		out = next
+		return s.audit(ctx, q, sess, event{account: u.AccountID, action: ActionUserUpdated, target: u, detail: strings.Join(changes, "; ")})
+	})
+	return toUser(out), err
+}
+
+// applyUpdate validates an update and lists its changes as "field: old -> new".
+func applyUpdate(u db.User, up UserUpdate) (db.User, []string, error) {
+	var changes []string
+	if up.DisplayName != nil && *up.DisplayName != u.DisplayName {
+		if err := checkText("name", *up.DisplayName, MaxDisplayNameLen, false); err != nil {
+			return u, nil, err
+		}
+		changes = append(changes, fmt.Sprintf("name: %q -> %q", u.DisplayName, *up.DisplayName))
+		u.DisplayName = *up.DisplayName
+	}
+	if up.Email != nil && *up.Email != u.Email {
+		if err := checkEmail(*up.Email); err != nil {
+			return u, nil, err
+		}
+		changes = append(changes, fmt.Sprintf("email: %q -> %q", u.Email, *up.Email))
+		u.Email = *up.Email
+	}
+	if up.Role != nil && string(*up.Role) != u.Role {
+		if err := checkRole(*up.Role); err != nil {
+			return u, nil, err
+		}
+		changes = append(changes, fmt.Sprintf("role: %s -> %s", u.Role, *up.Role))
+		u.Role = string(*up.Role)
+	}
+	if up.Disabled != nil && *up.Disabled != u.Disabled {
+		changes = append(changes, fmt.Sprintf("disabled: %t -> %t", u.Disabled, *up.Disabled))
+		u.Disabled = *up.Disabled
+	}
+	return u, changes, nil
+}
+
+// ResetPassword sets a new password for a user the caller administers and
+// clears their password lockout.
+func (s *Service) ResetPassword(ctx context.Context, sess Session, userID int64, password string) error {
+	if err := checkPassword(password); err != nil {
+		return err
+	}
+	if _, err := s.GetUser(ctx, sess, userID); err != nil {
+		return err
+	}
+	hash, err := s.hashPassword(ctx, password)
+	if err != nil {
+		return err
+	}
+	return s.tx(ctx, func(q db.Querier) error {
+		u, err := s.userInAccount(ctx, q, sess, userID)
+		if err != nil {
+			return err
+		}
+		if err := db.SetPasswordHash(ctx, q, u.ID, hash, s.now().UnixNano()); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, sess, event{account: u.AccountID, action: ActionPasswordReset, target: u})
+	})
+}
+
+// ChangePassword changes the caller's own password after checking the old one;
+// a wrong old password counts toward the lockout like a failed login.
+func (s *Service) ChangePassword(ctx context.Context, sess Session, oldPassword, newPassword string) error {
+	if err := checkPassword(newPassword); err != nil {
+		return err
+	}
+	u, err := s.current(ctx, s.db, sess, StageSignedIn)
+	if err != nil || sess.operator {
+		return ErrForbidden
+	}
+	if err := lockedErr(u.PwLockedUntil, s.now()); err != nil {
+		return err
+	}
+	ok, err := s.verifyPassword(ctx, u.PasswordHash, oldPassword)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.loginFailed(ctx, sess, u, "wrong password", u.Username)
+	}
+	hash, err := s.hashPassword(ctx, newPassword)
+	if err != nil {
+		return err
+	}
+	return s.tx(ctx, func(q db.Querier) error {
+		if err := db.SetPasswordHash(ctx, q, u.ID, hash, s.now().UnixNano()); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, sess, event{account: u.AccountID, action: ActionPasswordChanged, target: u})
+	})
+}

@@ -1,0 +1,90 @@
+package core
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+
+	"github.com/smartnumbers/smartmfa/internal/db"
+)
+
+// checkCode is the one verification used by login, enrolment and deletion. It
+// runs inside the caller's transaction: a TOTP code's step is advanced by a
+// conditional UPDATE (replay guard), a recovery code is spent, and a failure
+// is counted, locked and audited. It returns how the user proved themselves.
+// A failure comes back as commitThen, so the counter commits with it.
+func (s *Service) checkCode(ctx context.Context, q db.Querier, sess Session, u db.User, m db.MFA, code string, kind codeKind) (string, error) {
+	now := s.now()
+	if m.Failures >= disableMFAAfter {
+		return "", ErrMFADisabled
+	}
+	if err := lockedErr(m.LockedUntil, now); err != nil {
+		return "", err
+	}
+	ok, how, err := false, "", error(nil)
+	switch kind {
+	case codeTOTP:
+		ok, err = s.checkTOTP(ctx, q, u, m, code)
+		how = "authenticator code"
+	case codeRecovery:
+		if m.State == "active" {
+			ok, err = s.spendRecoveryCode(ctx, q, u, code)
+			how = "recovery code"
+		}
+	}
+	if err != nil || ok {
+		return how, err
+	}
+	n := m.Failures + 1
+	if err := db.SetMFAFailures(ctx, q, u.ID, n, lockUntil(now, n)); err != nil {
+		return "", err
+	}
+	e := event{account: u.AccountID, actorID: u.ID, actor: u.Username, action: ActionCodeFailed, target: u,
+		detail: fmt.Sprintf("wrong or reused code (%d in a row)", n)}
+	if err := s.audit(ctx, q, sess, e); err != nil {
+		return "", err
+	}
+	if n == disableMFAAfter {
+		e.action, e.detail = ActionMFALoginDisabled, fmt.Sprintf("%d wrong codes in a row", n)
+		if err := s.audit(ctx, q, sess, e); err != nil {
+			return "", err
+		}
+	}
+	return "", commitThen{ErrInvalidCode}
+}
+
+// checkTOTP matches a code and advances the accepted step; of two processes
+// sending one code, AcceptStep lets exactly one through.
+func (s *Service) checkTOTP(ctx context.Context, q db.Querier, u db.User, m db.MFA, code string) (bool, error) {
+	secret, err := s.keys.open(m.Secret, m.KeyID, u.AccountID, u.ID)
+	if err != nil {
+		return false, err
+	}
+	step, ok, err := matchTOTP(secret, code, s.now(), totpParams{Digits: m.Digits, Period: m.Period, Alg: Algorithm(m.Algorithm)}, m.LastStep)
+	if err != nil || !ok {
+		return false, err
+	}
+	return db.AcceptStep(ctx, q, u.ID, step)
+}
+
+// spendRecoveryCode marks a matching unused recovery code used.
+func (s *Service) spendRecoveryCode(ctx context.Context, q db.Querier, u db.User, code string) (bool, error) {
+	codes, err := db.UnusedRecoveryCodes(ctx, q, u.ID)
+	if err != nil {
+		return false, err
+	}
+	want := hashRecovery(u.ID, code)
+	for _, c := range codes {
+		if subtle.ConstantTimeCompare(c.Hash, want) == 1 {
+			used, err := db.UseRecoveryCode(ctx, q, c.ID, s.now().UnixNano())
+			if err != nil || !used {
+				return false, err
+			}
+			if err := db.SetMFAFailures(ctx, q, u.ID, 0, 0); err != nil {
+				return false, err
+			}
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -1,0 +1,127 @@
+package db
+
+import "context"
+
+// MFA is a row of mfa: one authenticator per user.
+type MFA struct {
+	UserID      int64
+	Secret      []byte // encrypted
+	KeyID       string
+	Algorithm   string
+	Digits      int
+	Period      int
+	State       string
+	CreatedAt   int64
+	EnabledAt   int64
+	LastStep    int64
+	Failures    int
+	LockedUntil int64
+}
+
+// MFAByUser returns a user's authenticator.
+func MFAByUser(ctx context.Context, q Querier, userID int64) (MFA, error) {
+	var m MFA
+	err := q.QueryRowContext(ctx, `
+		SELECT user_id, secret, key_id, algorithm, digits, period, state, created_at, enabled_at,
+		       last_step, failures, locked_until
+		FROM mfa WHERE user_id = ?`, userID).Scan(&m.UserID, &m.Secret, &m.KeyID, &m.Algorithm, &m.Digits,
+		&m.Period, &m.State, &m.CreatedAt, &m.EnabledAt, &m.LastStep, &m.Failures, &m.LockedUntil)
+	return m, Translate(err)
+}
+
+// PutPendingMFA stores a new pending authenticator, replacing an earlier pending one.
+func PutPendingMFA(ctx context.Context, q Querier, m MFA) error {
+	_, err := q.ExecContext(ctx, `
+		INSERT OR REPLACE INTO mfa (user_id, secret, key_id, algorithm, digits, period, state, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)`,
+		m.UserID, m.Secret, m.KeyID, m.Algorithm, m.Digits, m.Period, m.CreatedAt)
+	return Translate(err)
+}
+
+// AcceptStep records an accepted time step only if it is later than the last
+// one: the conditional UPDATE is the replay guard, so of two processes sending
+// one code exactly one changes the row. It reports whether this call did.
+func AcceptStep(ctx context.Context, q Querier, userID, step int64) (bool, error) {
+	res, err := q.ExecContext(ctx, `
+		UPDATE mfa SET last_step = ?, failures = 0, locked_until = 0
+		WHERE user_id = ? AND last_step < ?`, step, userID, step)
+	if err != nil {
+		return false, Translate(err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// ActivateMFA turns a pending authenticator active.
+func ActivateMFA(ctx context.Context, q Querier, userID, at int64) error {
+	return execOne(ctx, q, `UPDATE mfa SET state = 'active', enabled_at = ? WHERE user_id = ? AND state = 'pending'`, at, userID)
+}
+
+// SetMFAFailures stores the code failure counter and lock.
+func SetMFAFailures(ctx context.Context, q Querier, userID int64, failures int, lockedUntil int64) error {
+	return execOne(ctx, q, `UPDATE mfa SET failures = ?, locked_until = ? WHERE user_id = ?`, failures, lockedUntil, userID)
+}
+
+// DeleteMFA removes a user's authenticator and recovery codes.
+func DeleteMFA(ctx context.Context, q Querier, userID int64) error {
+	if _, err := q.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
+		return Translate(err)
+	}
+	return execOne(ctx, q, `DELETE FROM mfa WHERE user_id = ?`, userID)
+}
+
+// RecoveryCode is a row of recovery_codes.
+type RecoveryCode struct {
+	ID     int64
+	Hash   []byte
+	UsedAt int64
+}
+
+// ReplaceRecoveryCodes stores a user's new set of hashed codes.
+func ReplaceRecoveryCodes(ctx context.Context, q Querier, userID int64, hashes [][]byte) error {
+	if _, err := q.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
+		return Translate(err)
+	}
+	for _, h := range hashes {
+		if _, err := q.ExecContext(ctx, `INSERT INTO recovery_codes (user_id, hash) VALUES (?, ?)`, userID, h); err != nil {
+			return Translate(err)
+		}
+	}
+	return nil
+}
+
+// UnusedRecoveryCodes returns a user's codes not yet used.
+func UnusedRecoveryCodes(ctx context.Context, q Querier, userID int64) ([]RecoveryCode, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, hash, used_at FROM recovery_codes WHERE user_id = ? AND used_at = 0 ORDER BY id`, userID)
+	if err != nil {
+		return nil, Translate(err)
+	}
+	defer rows.Close()
+	var out []RecoveryCode
+	for rows.Next() {
+		var c RecoveryCode
+		if err := rows.Scan(&c.ID, &c.Hash, &c.UsedAt); err != nil {
+			return nil, Translate(err)
+		}
+		out = append(out, c)
+	}
+	return out, Translate(rows.Err())
+}
+
+// UseRecoveryCode marks a code used if it was not already; it reports whether
+// this call did, so one code cannot sign in twice.
+func UseRecoveryCode(ctx context.Context, q Querier, id, at int64) (bool, error) {
+	res, err := q.ExecContext(ctx, `UPDATE recovery_codes SET used_at = ? WHERE id = ? AND used_at = 0`, at, id)
+	if err != nil {
+		return false, Translate(err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// CountMFA counts stored authenticators of every state.
+func CountMFA(ctx context.Context, q Querier) (int, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM mfa`).Scan(&n)
+	return n, Translate(err)
+}

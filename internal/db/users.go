@@ -1,0 +1,97 @@
+package db
+
+import (
+	"context"
+	"strings"
+)
+
+// User is a row of users.
+type User struct {
+	ID            int64
+	AccountID     int64
+	Username      string
+	DisplayName   string
+	Email         string
+	Role          string
+	PasswordHash  string
+	Disabled      bool
+	CreatedAt     int64
+	UpdatedAt     int64
+	PwFailures    int
+	PwLockedUntil int64
+	MFAState      string // "", "pending" or "active", from the mfa row
+}
+
+const userCols = `u.id, u.account_id, u.username, u.display_name, u.email, u.role, u.password_hash,
+	u.disabled, u.created_at, u.updated_at, u.pw_failures, u.pw_locked_until, coalesce(m.state, '')`
+
+const userFrom = ` FROM users u LEFT JOIN mfa m ON m.user_id = u.id `
+
+func scanUser(row interface{ Scan(...any) error }) (User, error) {
+	var u User
+	err := row.Scan(&u.ID, &u.AccountID, &u.Username, &u.DisplayName, &u.Email, &u.Role, &u.PasswordHash,
+		&u.Disabled, &u.CreatedAt, &u.UpdatedAt, &u.PwFailures, &u.PwLockedUntil, &u.MFAState)
+	return u, Translate(err)
+}
+
+// InsertUser adds a user and its search entry; it sets u.ID.
+func InsertUser(ctx context.Context, q Querier, u *User) error {
+	res, err := q.ExecContext(ctx, `
+		INSERT INTO users (account_id, username, display_name, email, role, password_hash, disabled, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.AccountID, u.Username, u.DisplayName, u.Email, u.Role, u.PasswordHash, u.Disabled, u.CreatedAt, u.UpdatedAt)
+	if err != nil {
+		return Translate(err)
+	}
+	if u.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	return indexUser(ctx, q, *u)
+}
+
+// UserByID returns one user.
+func UserByID(ctx context.Context, q Querier, id int64) (User, error) {
+	return scanUser(q.QueryRowContext(ctx, `SELECT `+userCols+userFrom+`WHERE u.id = ?`, id))
+}
+
+// UserByUsername returns the user with that username, compared case-insensitively.
+func UserByUsername(ctx context.Context, q Querier, username string) (User, error) {
+	return scanUser(q.QueryRowContext(ctx, `SELECT `+userCols+userFrom+`WHERE u.username = ?`, username))
+}
+
+// UpdateUserProfile writes the editable fields of a user and re-indexes it.
+func UpdateUserProfile(ctx context.Context, q Querier, u User) error {
+	if err := execOne(ctx, q, `
+		UPDATE users SET display_name = ?, email = ?, role = ?, disabled = ?, updated_at = ? WHERE id = ?`,
+		u.DisplayName, u.Email, u.Role, u.Disabled, u.UpdatedAt, u.ID); err != nil {
+		return err
+	}
+	return indexUser(ctx, q, u)
+}
+
+// SetPasswordHash replaces a password and clears its failure counter.
+func SetPasswordHash(ctx context.Context, q Querier, id int64, hash string, at int64) error {
+	return execOne(ctx, q, `
+		UPDATE users SET password_hash = ?, pw_failures = 0, pw_locked_until = 0, updated_at = ? WHERE id = ?`,
+		hash, at, id)
+}
+
+// SetPasswordFailures stores the password failure counter and lock.
+func SetPasswordFailures(ctx context.Context, q Querier, id int64, failures int, lockedUntil int64) error {
+	return execOne(ctx, q, `UPDATE users SET pw_failures = ?, pw_locked_until = ? WHERE id = ?`,
+		failures, lockedUntil, id)
+}
+
+// CountActiveAdmins counts enabled admins of an account.
+func CountActiveAdmins(ctx context.Context, q Querier, accountID int64) (int, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `
+		SELECT count(*) FROM users WHERE account_id = ? AND role = 'admin' AND disabled = 0`, accountID).Scan(&n)
+	return n, Translate(err)
+}
+
+// searchText is what the search index holds for a user: the fields it matches,
+// case-folded, separated so no term spans two fields.
+func searchText(u User) string {
+	return strings.ToLower(u.Username + "\x1f" + u.DisplayName + "\x1f" + u.Email)
+}
