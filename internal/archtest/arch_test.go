@@ -1,0 +1,89 @@
+// Package archtest holds the tests of smartmfa's layering: cmd -> tui/sshserve
+// -> core -> db, with every rule in core.
+package archtest
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/smartnumbers/smartmfa"
+
+// deps lists the packages pkg depends on, itself included.
+func deps(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)
+	}
+	return strings.Fields(string(out))
+}
+
+func TestScreensAndServerNeverImportTheStore(t *testing.T) {
+	for _, pkg := range []string{"tui", "sshserve"} {
+		matches, _ := filepath.Glob(filepath.Join("..", pkg, "*.go"))
+		if len(matches) == 0 {
+			continue // the package does not exist yet
+		}
+		for _, d := range deps(t, module+"/internal/"+pkg) {
+			if d == module+"/internal/db" {
+				t.Errorf("internal/%s imports internal/db: it must go through internal/core", pkg)
+			}
+		}
+	}
+}
+
+func TestStoreKnowsNothingOfRules(t *testing.T) {
+	for _, d := range deps(t, module+"/internal/db") {
+		if strings.HasPrefix(d, module+"/internal/") && d != module+"/internal/db" {
+			t.Errorf("internal/db imports %s", d)
+		}
+	}
+}
+
+// TestCommandsUseTheStoreOnlyForPaths lets cmd name the database file, and
+// nothing else: every query goes through core.
+func TestCommandsUseTheStoreOnlyForPaths(t *testing.T) {
+	allowed := map[string]bool{"DefaultPath": true, "EnsureDefaultDir": true, "FileName": true}
+	files, _ := filepath.Glob(filepath.Join("..", "..", "cmd", "smartmfa", "*.go"))
+	if len(files) == 0 {
+		t.Fatal("no files found in cmd/smartmfa")
+	}
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		local := ""
+		for _, imp := range file.Imports {
+			if strings.Trim(imp.Path.Value, `"`) == module+"/internal/db" {
+				local = "db"
+				if imp.Name != nil {
+					local = imp.Name.Name
+				}
+			}
+		}
+		if local == "" {
+			continue
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			if id, ok := sel.X.(*ast.Ident); ok && id.Name == local && !allowed[sel.Sel.Name] {
+				t.Errorf("%s uses db.%s: cmd may use internal/db only to locate the file", fset.Position(sel.Pos()), sel.Sel.Name)
+			}
+			return true
+		})
+	}
+}
