@@ -81,11 +81,30 @@ func Open(ctx context.Context, dbPath, keyPath string, cfg Config) (*Service, er
 	if errors.Is(err, ErrKeyMissing) && n == 0 {
 		keys, err = CreateKeyring(keyPath, rnd)
 	}
+	if err == nil {
+		err = keys.holdsAll(ctx, store, keyPath)
+	}
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
 	return New(store, keys, cfg), nil
+}
+
+// holdsAll fails closed at start-up when a stored secret was encrypted with a
+// key the key file lacks: a wrong --key-file must not go unnoticed until a
+// login, nor encrypt new secrets with a key the others do not share.
+func (k *Keyring) holdsAll(ctx context.Context, store *db.DB, keyPath string) error {
+	ids, err := db.MFAKeyIDs(ctx, store)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", store.Path, err)
+	}
+	for _, id := range ids {
+		if _, ok := k.keys[id]; !ok {
+			return fmt.Errorf("%w: %s does not hold key %s, which encrypts stored MFA secrets (pass the right --key-file)", ErrWrongKey, keyPath, id)
+		}
+	}
+	return nil
 }
 
 // Close closes the database.

@@ -33,6 +33,9 @@ func Translate(err error) error {
 			if se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
 				return ErrConflict
 			}
+			if se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
+				return ErrNotFound // the row it refers to does not exist
+			}
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 			return ErrBusy
 		}

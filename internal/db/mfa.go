@@ -125,3 +125,21 @@ func CountMFA(ctx context.Context, q Querier) (int, error) {
 	err := q.QueryRowContext(ctx, `SELECT count(*) FROM mfa`).Scan(&n)
 	return n, Translate(err)
 }
+
+// MFAKeyIDs returns the distinct ids of the keys that encrypt stored secrets.
+func MFAKeyIDs(ctx context.Context, q Querier) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT DISTINCT key_id FROM mfa ORDER BY key_id`)
+	if err != nil {
+		return nil, Translate(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, Translate(err)
+		}
+		out = append(out, id)
+	}
+	return out, Translate(rows.Err())
+}

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/smartnumbers/smartmfa/internal/core"
+)
+
+// jsonAccount is an account in --json output.
+type jsonAccount struct {
+	ID         int64  `json:"id"`
+	Name       string `json:"name"`
+	RequireMFA bool   `json:"require_mfa"`
+	CreatedAt  string `json:"created_at"`
+}
+
+// jsonAccountDetails is `account show --json`: the account and its counts.
+type jsonAccountDetails struct {
+	jsonAccount
+	Users      int `json:"users"`
+	Enabled    int `json:"enabled"`
+	Admins     int `json:"admins"`
+	WithMFA    int `json:"with_mfa"`
+	WithoutMFA int `json:"without_mfa"`
+}
+
+// toJSONAccount is the one place an account becomes JSON, so every command
+// prints the same shape.
+func toJSONAccount(ac core.Account) jsonAccount {
+	return jsonAccount{ID: ac.ID, Name: jsonText(ac.Name), RequireMFA: ac.RequireMFA, CreatedAt: jsonTime(ac.CreatedAt)}
+}
+
+// accountCommand groups the account commands: the operator's side of the
+// account details page.
+func (a *app) accountCommand() *cobra.Command {
+	return group("account", "Create, list and show accounts and set their MFA policy",
+		a.accountCreateCommand(), a.accountListCommand(), a.accountShowCommand(), a.accountRequireMFACommand())
+}
+
+// findAccount looks an account up by name and turns "not found" into a
+// sentence that names what was looked for.
+func findAccount(ctx context.Context, svc *core.Service, op core.Session, name string) (core.Account, error) {
+	ac, err := svc.FindAccount(ctx, op, name)
+	if errors.Is(err, core.ErrNotFound) {
+		return ac, failf("no account named %s", quote(name))
+	}
+	return ac, err
+}
+
+// accountCreateCommand checks what it can before asking for a password, so
+// the operator does not type one twice for an account that cannot be created.
+func (a *app) accountCreateCommand() *cobra.Command {
+	var admin core.NewUser
+	var fromStdin bool
+	c := &cobra.Command{
+		Use:   "create NAME --admin USER",
+		Short: "Create an account with its first administrator",
+		Long: `Create an account with its first user, an administrator. The password is
+asked twice on the terminal, or read as one line from standard input with
+--password-stdin.`,
+		Example: "  printf '%s\\n' \"$PASSWORD\" | smartmfa account create acme --admin alice --password-stdin",
+		Args:    exactArgs("NAME"),
+	}
+	c.RunE = a.action(func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		svc, err := a.openService(ctx)
+		if err != nil {
+			return err
+		}
+		defer svc.Close()
+		op := a.operator()
+		// Refuse what would fail anyway before the operator types a password twice.
+		if _, err := svc.FindAccount(ctx, op, args[0]); err == nil {
+			return failf("account %s already exists", quote(args[0]))
+		}
+		if _, err := svc.FindUser(ctx, op, admin.Username); err == nil {
+			return failf("username %s already exists", quote(admin.Username))
+		}
+		admin.Password, err = a.newPassword(fromStdin, admin.Username)
+		if err != nil {
+			return err
+		}
+		ac, err := svc.CreateAccount(ctx, op, core.NewAccount{Name: args[0], Admin: admin})
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(a.stdout, "created account %s with administrator %s\n", quote(ac.Name), quote(admin.Username))
+		return err
+	})
+	f := c.Flags()
+	f.StringVar(&admin.Username, "admin", "", "`username` of the account's first administrator (required)")
+	f.StringVar(&admin.DisplayName, "name", "", "display `name` of the administrator")
+	f.StringVar(&admin.Email, "email", "", "`email` address of the administrator")
+	f.BoolVar(&fromStdin, "password-stdin", false, "read the administrator's password as one line from standard input")
+	_ = c.MarkFlagRequired("admin")
+	return c
+}
+
+func (a *app) accountListCommand() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "List every account",
+		Args:  exactArgs(),
+	}
+	c.RunE = a.action(func(cmd *cobra.Command, _ []string) error {
+		ctx := cmd.Context()
+		svc, err := a.openService(ctx)
+		if err != nil {
+			return err
+		}
+		defer svc.Close()
+		accounts, err := svc.ListAccounts(ctx, a.operator())
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			out := make([]jsonAccount, 0, len(accounts))
+			for _, ac := range accounts {
+				out = append(out, toJSONAccount(ac))
+			}
+			return writeJSON(a.stdout, out)
+		}
+		t := newTable(a.stdout, "NAME", "REQUIRE MFA", "CREATED")
+		for _, ac := range accounts {
+			t.row(clean(ac.Name, colName), onOff(ac.RequireMFA), tableTime(ac.CreatedAt))
+		}
+		return t.flush()
+	})
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON for scripts")
+	return c
+}
+
+func (a *app) accountShowCommand() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "show NAME",
+		Short: "Show an account, its MFA policy and how many users have MFA",
+		Args:  exactArgs("NAME"),
+	}
+	c.RunE = a.action(func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		svc, err := a.openService(ctx)
+		if err != nil {
+			return err
+		}
+		defer svc.Close()
+		op := a.operator()
+		ac, err := findAccount(ctx, svc, op, args[0])
+		if err != nil {
+			return err
+		}
+		d, err := svc.AccountDetails(ctx, op, ac.ID)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return writeJSON(a.stdout, jsonAccountDetails{jsonAccount: toJSONAccount(d.Account), Users: d.Users,
+				Enabled: d.Enabled, Admins: d.Admins, WithMFA: d.WithMFA, WithoutMFA: d.WithoutMFA})
+		}
+		t := newTable(a.stdout, "FIELD", "VALUE")
+		t.row("name", clean(d.Name, colName))
+		t.row("require mfa", onOff(d.RequireMFA))
+		t.row("users", fmt.Sprintf("%d (%d enabled, %s)", d.Users, d.Enabled, plural(d.Admins, "administrator", "administrators")))
+		t.row("with mfa", d.WithMFA)
+		t.row("without mfa", plural(d.WithoutMFA, "enabled user", "enabled users"))
+		t.row("created", tableTime(d.CreatedAt))
+		return t.flush()
+	})
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON for scripts")
+	return c
+}
+
+// accountRequireMFACommand says how many users the change sends to MFA setup,
+// as the console does before Save.
+func (a *app) accountRequireMFACommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "require-mfa NAME on|off",
+		Short: "Require MFA for every user of an account, or stop requiring it",
+		Long: `Require multi-factor authentication for every user of an account (on) or
+stop requiring it (off). Users without MFA are sent to MFA setup at their next
+login and can do nothing else until they set it up.`,
+		Args: exactArgs("NAME", "on|off"),
+	}
+	c.RunE = a.action(func(cmd *cobra.Command, args []string) error {
+		on, err := parseOnOff("the MFA requirement", args[1])
+		if err != nil {
+			return err
+		}
+		ctx := cmd.Context()
+		svc, err := a.openService(ctx)
+		if err != nil {
+			return err
+		}
+		defer svc.Close()
+		op := a.operator()
+		ac, err := findAccount(ctx, svc, op, args[0])
+		if err != nil {
+			return err
+		}
+		without, err := svc.SetRequireMFA(ctx, op, ac.ID, on)
+		if err != nil {
+			return err
+		}
+		name, users := quote(ac.Name), plural(without, "enabled user has", "enabled users have")
+		switch {
+		case on && ac.RequireMFA:
+			_, err = fmt.Fprintf(a.stdout, "account %s already requires MFA; %s no MFA yet and go to MFA setup at their next login\n", name, users)
+		case on:
+			_, err = fmt.Fprintf(a.stdout, "account %s now requires MFA; %s no MFA yet and will be sent to MFA setup at their next login\n", name, users)
+		case ac.RequireMFA:
+			_, err = fmt.Fprintf(a.stdout, "account %s no longer requires MFA; %s no MFA\n", name, users)
+		default:
+			_, err = fmt.Fprintf(a.stdout, "account %s already does not require MFA; %s no MFA\n", name, users)
+		}
+		return err
+	})
+	return c
+}

@@ -1,0 +1,144 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// openPTY opens a pseudo-terminal pair with the syscall package alone.
+func openPTY(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal here: %v", err)
+	}
+	var unlock int32
+	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, m.Fd(), syscall.TIOCSPTLCK, uintptr(unsafe.Pointer(&unlock))); errno != 0 {
+		m.Close()
+		t.Skipf("unlocking the pseudo-terminal: %v", errno)
+	}
+	var n uint32
+	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, m.Fd(), syscall.TIOCGPTN, uintptr(unsafe.Pointer(&n))); errno != 0 {
+		m.Close()
+		t.Skipf("naming the pseudo-terminal: %v", errno)
+	}
+	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		m.Close()
+		t.Skipf("opening the pseudo-terminal: %v", err)
+	}
+	return m, s
+}
+
+// waitEchoOff polls the terminal until the program has turned echo off, so
+// that what the test types next would show if the program failed to.
+func waitEchoOff(t *testing.T, tty *os.File) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		var tios syscall.Termios
+		_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, tty.Fd(), syscall.TCGETS, uintptr(unsafe.Pointer(&tios)))
+		if errno == 0 && tios.Lflag&syscall.ECHO == 0 {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("echo was never turned off for the password prompt")
+}
+
+// readUntil reads r until it has seen want.
+func readUntil(t *testing.T, r *bufio.Reader, want string) {
+	t.Helper()
+	var seen strings.Builder
+	for !strings.Contains(seen.String(), want) {
+		b, err := r.ReadByte()
+		if err != nil {
+			t.Fatalf("waiting for %q, got %q: %v", want, seen.String(), err)
+		}
+		seen.WriteByte(b)
+	}
+}
+
+// typePasswords runs account create on a terminal and types two passwords.
+func typePasswords(t *testing.T, e *env, first, second string) (result, string) {
+	t.Helper()
+	master, slave := openPTY(t)
+	defer master.Close()
+	cmd := exec.Command(smartmfaBinary(t), "--db", e.db, "account", "create", "acme", "--admin", "alice")
+	cmd.Env = []string{"HOME=" + e.dir, "USER=tester"}
+	cmd.Stdin = slave
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	stderrPipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	echoed := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(master) // ends with EIO once every slave descriptor is closed
+		echoed <- string(b)
+	}()
+	stderr := bufio.NewReader(stderrPipe)
+	readUntil(t, stderr, "New password for alice: ")
+	waitEchoOff(t, slave)
+	fmt.Fprint(master, first+"\n")
+	readUntil(t, stderr, "Repeat the password: ")
+	waitEchoOff(t, slave)
+	fmt.Fprint(master, second+"\n")
+	rest, _ := io.ReadAll(stderr)
+	err = cmd.Wait()
+	slave.Close()
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		t.Fatal(err)
+	}
+	var out string
+	select {
+	case out = <-echoed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the terminal did not close")
+	}
+	return result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: strings.TrimLeft(string(rest), "\n")}, out
+}
+
+func TestPasswordPromptOnTerminal(t *testing.T) {
+	t.Run("mismatch creates nothing", func(t *testing.T) {
+		e := newEnv(t)
+		r, echoed := typePasswords(t, e, adminPassword, adminPassword+"x")
+		checkFailure(t, r, exitFailure, "the two passwords do not match; nothing was changed", nil)
+		if strings.Contains(echoed, adminPassword) {
+			t.Errorf("the password was echoed on the terminal: %q", echoed)
+		}
+		if names := e.accountNames(); len(names) != 0 {
+			t.Errorf("accounts after a mismatch: %q", names)
+		}
+	})
+	t.Run("match creates the account", func(t *testing.T) {
+		e := newEnv(t)
+		r, echoed := typePasswords(t, e, adminPassword, adminPassword)
+		if r.code != 0 || r.stderr != "" || !strings.Contains(r.stdout, `created account "acme"`) {
+			t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+		if strings.Contains(echoed, adminPassword) {
+			t.Errorf("the password was echoed on the terminal: %q", echoed)
+		}
+		svc := e.openCore()
+		defer svc.Close()
+		if _, err := svc.Login(t.Context(), "alice", adminPassword, "test"); err != nil {
+			t.Errorf("login with the typed password: %v", err)
+		}
+	})
+}

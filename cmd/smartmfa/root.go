@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os/user"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/smartnumbers/smartmfa/internal/core"
+	"github.com/smartnumbers/smartmfa/internal/db"
+)
+
+// keyFileName is the key file's name beside the database when --key-file is absent.
+const keyFileName = "smartmfa.key"
+
+// app is one invocation of the command line: its streams, environment and
+// global flags. Nothing lives in package variables, so tests run many
+// invocations in one process.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+
+	dbPath  string // --db
+	keyPath string // --key-file
+	issuer  string // --issuer
+
+	// ran is set when a command's own code starts: an error before that is
+	// cobra rejecting the command line (exit 2), after it a failure (exit 1).
+	ran bool
+}
+
+// run executes the command line args and returns the process exit code. It is
+// main without the process around it, so tests call it in-process.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cmd, err := root.ExecuteContextC(context.Background())
+	return a.exitCode(cmd, err)
+}
+
+// rootCommand builds the whole command tree for this invocation.
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "smartmfa",
+		Short: "Terminal console and commands for multi-factor authentication",
+		Long: `smartmfa manages the multi-factor authentication (TOTP) of the numbering
+system's accounts and users. Without a command it will open the console; the
+commands below script every administrative task.
+
+The database is --db, else $SMARTMFA_DB, else $XDG_DATA_HOME/smartmfa/smartmfa.db
+(~/.local/share/smartmfa/smartmfa.db). The key that encrypts the MFA secrets is
+kept in smartmfa.key beside the database unless --key-file says otherwise; keep
+it safe and back it up: without it no enrolled user can log in.
+
+Exit status: 0 on success, 1 on failure, 2 on a wrong command line.`,
+		Args:              nil, // cobra then reports unknown commands itself
+		RunE:              a.action(a.runConsole),
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.dbPath, "db", "", "database `path` (default $SMARTMFA_DB or $XDG_DATA_HOME/smartmfa/smartmfa.db)")
+	pf.StringVar(&a.keyPath, "key-file", "", "key file `path` (default smartmfa.key beside the database)")
+	pf.StringVar(&a.issuer, "issuer", core.DefaultIssuer, "`name` that authenticator apps show for this service")
+
+	root.AddCommand(a.accountCommand(), a.userCommand(), a.auditCommand(), a.demoCommand(), a.versionCommand())
+	return root
+}
+
+// runConsole is what `smartmfa` alone does. Until the console exists it
+// prints the help; replacing this one function brings the console in.
+func (a *app) runConsole(cmd *cobra.Command, _ []string) error {
+	return cmd.Help()
+}
+
+// action wraps a command's code so that its errors count as failures (exit
+// 1), unlike the errors cobra raises while reading the command line.
+func (a *app) action(fn func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		a.ran = true
+		return fn(cmd, args)
+	}
+}
+
+// group makes a command that only holds subcommands. Cobra would print the
+// help for a mistyped subcommand and exit 0; a script must see exit 2.
+func group(use, short string, subs ...*cobra.Command) *cobra.Command {
+	c := &cobra.Command{
+		Use:   use,
+		Short: short,
+		// SuggestionsFor reads this as is; only the root gets cobra's default of 2.
+		SuggestionsMinimumDistance: 2,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			msg := fmt.Sprintf("unknown command %s for %q", quote(args[0]), cmd.CommandPath())
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += fmt.Sprintf("; did you mean %q?", s[0])
+			}
+			return usageError{msg}
+		},
+	}
+	c.AddCommand(subs...)
+	return c
+}
+
+// exactArgs checks the number of positional arguments and names them in the
+// error, which says more than cobra's "accepts 1 arg(s)".
+func exactArgs(names ...string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == len(names) {
+			return nil
+		}
+		want := "no arguments"
+		if len(names) > 0 {
+			want = strings.Join(names, " ")
+		}
+		return usageError{fmt.Sprintf("%s takes %s, not %s", commandName(cmd), want, plural(len(args), "argument", "arguments"))}
+	}
+}
+
+// commandName is a command's path without the program name, for messages
+// that the "smartmfa: " prefix already starts.
+func commandName(cmd *cobra.Command) string {
+	return strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+}
+
+// openService resolves the database and key paths and opens core. The
+// default data directory is created on first use; an explicit path must be
+// in an existing directory, so a typo does not silently start a new database.
+func (a *app) openService(ctx context.Context) (*core.Service, error) {
+	path := a.dbPath
+	if path == "" {
+		path = a.getenv("SMARTMFA_DB")
+	}
+	if path == "" {
+		def, err := db.DefaultPath(a.getenv)
+		if err != nil {
+			return nil, err
+		}
+		if err := db.EnsureDefaultDir(def); err != nil {
+			return nil, err
+		}
+		path = def
+	}
+	keyPath := a.keyPath
+	if keyPath == "" {
+		keyPath = filepath.Join(filepath.Dir(path), keyFileName)
+	}
+	return core.Open(ctx, path, keyPath, core.Config{Issuer: a.issuer})
+}
+
+// operator is the session every command acts as; the audit trail records it
+// as local:<os user> so that each change names who ran it.
+func (a *app) operator() core.Session {
+	name := a.getenv("USER")
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	if name == "" {
+		name = "unknown"
+	}
+	return core.LocalOperator("local:" + name)
+}
+
+// versionCommand prints the version set at build time and the Go release,
+// what a bug report needs.
+func (a *app) versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version of smartmfa",
+		Args:  exactArgs(),
+		RunE: a.action(func(*cobra.Command, []string) error {
+			_, err := fmt.Fprintf(a.stdout, "smartmfa %s (%s %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			return err
+		}),
+	}
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/smartnumbers/smartmfa/internal/core"
+)
+
+// userPasswdCommand is how support resets a password; core also clears the
+// password lockout, so a locked-out user can log in at once.
+func (a *app) userPasswdCommand() *cobra.Command {
+	var fromStdin bool
+	c := &cobra.Command{
+		Use:   "passwd USER",
+		Short: "Set a new password for a user and clear their password lockout",
+		Long: `Set a new password for a user and clear their password lockout. The password
+is asked twice on the terminal, or read as one line from standard input with
+--password-stdin.`,
+		Args: exactArgs("USER"),
+	}
+	c.RunE = a.action(func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		svc, err := a.openService(ctx)
+		if err != nil {
+			return err
+		}
+		defer svc.Close()
+		op := a.operator()
+		u, err := findUser(ctx, svc, op, args[0])
+		if err != nil {
+			return err
+		}
+		pw, err := a.newPassword(fromStdin, u.Username)
+		if err != nil {
+			return err
+		}
+		if err := svc.ResetPassword(ctx, op, u.ID, pw); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(a.stdout, "set a new password for %s\n", quote(u.Username))
+		return err
+	})
+	c.Flags().BoolVar(&fromStdin, "password-stdin", false, "read the password as one line from standard input")
+	return c
+}
+
+// userRemoveMFACommand is seed flow 4 from the command line: the reason goes
+// to the audit trail, and the output says what the user's next login does.
+func (a *app) userRemoveMFACommand() *cobra.Command {
+	var reason string
+	c := &cobra.Command{
+		Use:   "remove-mfa USER",
+		Short: "Remove the MFA of a user who lost their authenticator",
+		Long: `Remove the MFA of a user, for example one who lost their phone. Their next
+login asks for no code, or sends them to MFA setup when their account requires
+MFA. The reason is written in the audit trail.`,
+		Args: exactArgs("USER"),
+	}
+	c.RunE = a.action(func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		svc, err := a.openService(ctx)
+		if err != nil {
+			return err
+		}
+		defer svc.Close()
+		op := a.operator()
+		u, err := findUser(ctx, svc, op, args[0])
+		if err != nil {
+			return err
+		}
+		err = svc.RemoveUserMFA(ctx, op, u.ID, reason)
+		if errors.Is(err, core.ErrNoMFA) {
+			return failf("%s has no MFA to remove", quote(u.Username))
+		}
+		if err != nil {
+			return err
+		}
+		next := "their next login asks for no code"
+		if ac, err := svc.AccountDetails(ctx, op, u.AccountID); err == nil && ac.RequireMFA {
+			next = "their account requires MFA, so their next login goes to MFA setup"
+		}
+		_, err = fmt.Fprintf(a.stdout, "removed MFA from %s; %s\n", quote(u.Username), next)
+		return err
+	})
+	c.Flags().StringVar(&reason, "reason", "", "why MFA is removed, for the audit trail (for example \"lost phone\")")
+	return c
+}
+
+// userSetDisabledCommand builds `user disable` and `user enable`, which differ
+// only in the value they set.
+func (a *app) userSetDisabledCommand(disable bool) *cobra.Command {
+	verb, state, effect, short := "enable", "enabled", "they can log in again", "Let a disabled user log in again"
+	if disable {
+		verb, state, effect, short = "disable", "disabled", "they can no longer log in", "Stop a user from logging in"
+	}
+	c := &cobra.Command{
+		Use:   verb + " USER",
+		Short: short,
+		Args:  exactArgs("USER"),
+	}
+	c.RunE = a.action(func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		svc, err := a.openService(ctx)
+		if err != nil {
+			return err
+		}
+		defer svc.Close()
+		op := a.operator()
+		u, err := findUser(ctx, svc, op, args[0])
+		if err != nil {
+			return err
+		}
+		if u.Disabled == disable {
+			_, err = fmt.Fprintf(a.stdout, "%s is already %s\n", quote(u.Username), state)
+			return err
+		}
+		if _, err := svc.UpdateUser(ctx, op, u.ID, core.UserUpdate{Disabled: &disable}); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(a.stdout, "%s %s; %s\n", state, quote(u.Username), effect)
+		return err
+	})
+	return c
+}

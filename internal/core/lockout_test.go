@@ -1,0 +1,181 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// lockedUntil asserts err is a *LockedError ending exactly at want.
+func lockedUntil(t *testing.T, err error, want time.Time) {
+	t.Helper()
+	var le *LockedError
+	if !errors.As(err, &le) || !errors.Is(err, ErrLocked) {
+		t.Fatalf("got %v, want a lock until %s", err, want.Format(time.RFC3339))
+	}
+	if !le.Until.Equal(want) {
+		t.Fatalf("locked until %s, want %s", le.Until.Format(time.RFC3339Nano), want.Format(time.RFC3339Nano))
+	}
+}
+
+func TestLockUntilSchedule(t *testing.T) {
+	want := map[int]time.Duration{1: 0, 4: 0, 5: 30 * time.Second, 6: time.Minute, 7: 2 * time.Minute,
+		8: 4 * time.Minute, 9: 8 * time.Minute, 10: 15 * time.Minute, 11: 15 * time.Minute, 99: 15 * time.Minute}
+	for n, d := range want {
+		got := lockUntil(testStart, n)
+		if d == 0 && got != 0 || d != 0 && got != testStart.Add(d).UnixNano() {
+			t.Errorf("lockUntil(%d failures) = %v after start, want %v", n, time.Duration(got-testStart.UnixNano()), d)
+		}
+	}
+}
+
+// TestPasswordLockout: 5 wrong passwords lock for 30 s, each further failure
+// doubles the lock up to 15 min, a locked user is refused even with the right
+// password, and a success resets the counter. The failures alternate between
+// two Services on one file: the counter lives in the database.
+func TestPasswordLockout(t *testing.T) {
+	w := newWorld(t)
+	services := []*Service{w.Service, w.another()}
+	fail := func(i int) error {
+		_, err := services[i%2].Login(w.ctx, "bob", "wrong password!", "test")
+		return err
+	}
+	for i := range 5 {
+		if err := fail(i); !errors.Is(err, ErrInvalidCredentials) {
+			t.Fatalf("wrong password #%d: %v, want ErrInvalidCredentials", i+1, err)
+		}
+	}
+	for i, d := range []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute,
+		8 * time.Minute, 15 * time.Minute, 15 * time.Minute} {
+		until := w.clock.Now().Add(d)
+		for j, s := range services { // the right password is refused on both
+			_, err := s.Login(w.ctx, "bob", testPassword, "test")
+			lockedUntil(t, err, until)
+			if u := w.userRow(w.bob.ID); u.PwFailures != 5+i {
+				t.Fatalf("service %d: a refused attempt while locked was counted: failures %d", j, u.PwFailures)
+			}
+		}
+		w.clock.Advance(d - time.Nanosecond)
+		lockedUntil(t, fail(i), until)
+		w.clock.Advance(time.Nanosecond) // the lock ends exactly at Until
+		if err := fail(i + 1); !errors.Is(err, ErrInvalidCredentials) {
+			t.Fatalf("failure %d after the lock: %v", 6+i, err)
+		}
+	}
+	w.clock.Advance(15 * time.Minute)
+	sess, err := services[1].Login(w.ctx, "bob", testPassword, "test")
+	if err != nil || sess.Stage() != StageSignedIn {
+		t.Fatalf("login after the lock: %v", err)
+	}
+	if u := w.userRow(w.bob.ID); u.PwFailures != 0 || u.PwLockedUntil != 0 {
+		t.Errorf("success did not reset: failures %d locked %d", u.PwFailures, u.PwLockedUntil)
+	}
+	for i := range 4 {
+		if err := fail(i); !errors.Is(err, ErrInvalidCredentials) {
+			t.Fatalf("after reset, wrong password #%d: %v (counter not reset)", i+1, err)
+		}
+	}
+	w.login("bob", StageSignedIn)
+}
+
+// TestChangePasswordCountsFailures: a wrong old password counts like a login.
+func TestChangePasswordCountsFailures(t *testing.T) {
+	w := newWorld(t)
+	sess := w.login("bob", StageSignedIn)
+	for i := range 5 {
+		if err := w.ChangePassword(w.ctx, sess, "not my password", "a brand new secret"); !errors.Is(err, ErrInvalidCredentials) {
+			t.Fatalf("change #%d: %v", i+1, err)
+		}
+	}
+	lockedUntil(t, w.ChangePassword(w.ctx, sess, testPassword, "a brand new secret"), w.clock.Now().Add(30*time.Second))
+	_, err := w.Login(w.ctx, "bob", testPassword, "test")
+	lockedUntil(t, err, w.clock.Now().Add(30*time.Second))
+}
+
+// TestCodeLockout: wrong codes lock like wrong passwords, across Services.
+func TestCodeLockout(t *testing.T) {
+	w := newWorld(t)
+	secret, _ := w.enrollUser("bob")
+	services := []*Service{w.Service, w.another()}
+	sess := w.login("bob", StageCode)
+	verify := func(i int, code string) error {
+		_, err := services[i%2].VerifyLoginCode(w.ctx, sess, code)
+		return err
+	}
+	for i := range 5 {
+		if err := verify(i, w.wrongCode(secret)); !errors.Is(err, ErrInvalidCode) {
+			t.Fatalf("wrong code #%d: %v", i+1, err)
+		}
+	}
+	for i, d := range []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute} {
+		until := w.clock.Now().Add(d)
+		lockedUntil(t, verify(i, w.code(secret, 0)), until) // right code, still locked
+		if m := w.mfaRow(w.bob.ID); m.Failures != 5+i || m.LastStep >= timeStep(w.clock.Now(), totpPeriod) {
+			t.Fatalf("refused while locked, yet failures %d last_step %d", m.Failures, m.LastStep)
+		}
+		w.clock.Advance(d)
+		if err := verify(i+1, w.wrongCode(secret)); !errors.Is(err, ErrInvalidCode) {
+			t.Fatalf("wrong code after lock: %v", err)
+		}
+	}
+	w.clock.Advance(4 * time.Minute)
+	if _, err := services[1].VerifyLoginCode(w.ctx, sess, w.code(secret, 0)); err != nil {
+		t.Fatalf("right code after the lock: %v", err)
+	}
+	if m := w.mfaRow(w.bob.ID); m.Failures != 0 || m.LockedUntil != 0 {
+		t.Errorf("success did not reset: failures %d locked %d", m.Failures, m.LockedUntil)
+	}
+}
+
+// TestHundredWrongCodesDisableMFALogin: after 100 wrong codes even the right
+// one is refused until an administrator removes MFA; then the password alone
+// signs in.
+func TestHundredWrongCodesDisableMFALogin(t *testing.T) {
+	w := newWorld(t)
+	secret, recovery := w.enrollUser("bob")
+	sess := w.login("bob", StageCode)
+	for i := range 100 {
+		_, err := w.VerifyLoginCode(w.ctx, sess, w.wrongCode(secret))
+		if !errors.Is(err, ErrInvalidCode) {
+			t.Fatalf("wrong code #%d: %v", i+1, err)
+		}
+		w.clock.Advance(15 * time.Minute)
+	}
+	for _, code := range []string{w.code(secret, 0), recovery[0]} {
+		if _, err := w.VerifyLoginCode(w.ctx, w.login("bob", StageCode), code); !errors.Is(err, ErrMFADisabled) {
+			t.Fatalf("right code %s after 100 failures: %v, want ErrMFADisabled", code, err)
+		}
+	}
+	if m := w.mfaRow(w.bob.ID); m.Failures != 100 {
+		t.Errorf("failures = %d; refusals of a disabled MFA must not count", m.Failures)
+	}
+	if ev := w.lastAudit(); ev.Action != string(ActionMFALoginDisabled) || ev.TargetID != w.bob.ID {
+		t.Errorf("last audit event %s, want %s", ev.Action, ActionMFALoginDisabled)
+	}
+	admin := w.login("alice", StageSignedIn)
+	u, err := w.GetUser(w.ctx, admin, w.bob.ID)
+	if err != nil || u.MFA != "active" {
+		t.Fatalf("GetUser: %+v, %v", u, err)
+	}
+	if err := w.RemoveUserMFA(w.ctx, admin, w.bob.ID, "lost phone"); err != nil {
+		t.Fatalf("RemoveUserMFA: %v", err)
+	}
+	w.login("bob", StageSignedIn)
+	if err := w.RemoveUserMFA(w.ctx, admin, w.bob.ID, ""); !errors.Is(err, ErrNoMFA) {
+		t.Errorf("second RemoveUserMFA: %v, want ErrNoMFA", err)
+	}
+}
+
+func TestLockedErrorRetryIn(t *testing.T) {
+	le := &LockedError{Until: testStart.Add(30 * time.Second)}
+	cases := map[time.Duration]time.Duration{0: 30 * time.Second, 500 * time.Millisecond: 30 * time.Second,
+		time.Second: 29 * time.Second, 29*time.Second + 1: time.Second, 31 * time.Second: 0}
+	for elapsed, want := range cases {
+		t.Run(fmt.Sprint(elapsed), func(t *testing.T) {
+			if got := le.RetryIn(testStart.Add(elapsed)); got != want {
+				t.Errorf("RetryIn after %v = %v, want %v", elapsed, got, want)
+			}
+		})
+	}
+}

@@ -1,0 +1,112 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/smartnumbers/smartmfa/internal/db"
+)
+
+// seedUser adds an account and one user to d and returns the user.
+func seedUser(t *testing.T, d *db.DB, username string) db.User {
+	t.Helper()
+	ctx := context.Background()
+	acct, err := db.InsertAccount(ctx, d, "acct-"+username, "acct-"+username, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := db.User{AccountID: acct, Username: username, Role: "user", PasswordHash: "x", CreatedAt: 1, UpdatedAt: 1}
+	if err := db.InsertUser(ctx, d, &u); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestUniqueNamesCaseInsensitive(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t)
+	u := seedUser(t, d, "Alice")
+	dup := db.User{AccountID: u.AccountID, Username: "aLICE", Role: "user", PasswordHash: "x"}
+	if err := db.InsertUser(ctx, d, &dup); !errors.Is(err, db.ErrConflict) {
+		t.Errorf("insert of aLICE beside Alice: %v, want ErrConflict", err)
+	}
+	got, err := db.UserByUsername(ctx, d, "ALICE")
+	if err != nil || got.ID != u.ID {
+		t.Errorf("UserByUsername(ALICE) = %d, %v; want %d", got.ID, err, u.ID)
+	}
+	if _, err := db.InsertAccount(ctx, d, "other", "acct-Alice", 1); !errors.Is(err, db.ErrConflict) {
+		t.Errorf("duplicate account name key: %v, want ErrConflict", err)
+	}
+	if _, err := db.UserByID(ctx, d, 999); !errors.Is(err, db.ErrNotFound) {
+		t.Errorf("UserByID(999): %v, want ErrNotFound", err)
+	}
+	bad := db.User{AccountID: 999, Username: "orphan", Role: "user", PasswordHash: "x"}
+	if err := db.InsertUser(ctx, d, &bad); !errors.Is(err, db.ErrNotFound) {
+		t.Errorf("user in a missing account: %v, want ErrNotFound (foreign keys on, driver text translated)", err)
+	}
+}
+
+// TestAcceptStepOnlyIncreases is the replay guard at the SQL level.
+func TestAcceptStepOnlyIncreases(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t)
+	u := seedUser(t, d, "bob")
+	if err := db.PutPendingMFA(ctx, d, db.MFA{UserID: u.ID, Secret: []byte{1}, KeyID: "k", Algorithm: "SHA1", Digits: 6, Period: 30}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetMFAFailures(ctx, d, u.ID, 3, 77); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		step int64
+		want bool
+	}{{100, true}, {100, false}, {99, false}, {101, true}, {0, false}, {102, true}}
+	for _, s := range steps {
+		got, err := db.AcceptStep(ctx, d, u.ID, s.step)
+		if err != nil || got != s.want {
+			t.Errorf("AcceptStep(%d) = %t, %v; want %t", s.step, got, err, s.want)
+		}
+	}
+	m, err := db.MFAByUser(ctx, d, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.LastStep != 102 || m.Failures != 0 || m.LockedUntil != 0 {
+		t.Errorf("after accepts: last_step %d failures %d locked %d; want 102, 0, 0", m.LastStep, m.Failures, m.LockedUntil)
+	}
+}
+
+func TestRecoveryCodeSingleUse(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t)
+	u := seedUser(t, d, "bob")
+	if err := db.PutPendingMFA(ctx, d, db.MFA{UserID: u.ID, Secret: []byte{1}, KeyID: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ReplaceRecoveryCodes(ctx, d, u.ID, [][]byte{{1}, {2}, {3}}); err != nil {
+		t.Fatal(err)
+	}
+	codes, err := db.UnusedRecoveryCodes(ctx, d, u.ID)
+	if err != nil || len(codes) != 3 {
+		t.Fatalf("unused codes: %d, %v", len(codes), err)
+	}
+	for i, want := range []bool{true, false} {
+		got, err := db.UseRecoveryCode(ctx, d, codes[1].ID, 5)
+		if err != nil || got != want {
+			t.Errorf("use #%d = %t, %v; want %t", i+1, got, err, want)
+		}
+	}
+	if left, _ := db.UnusedRecoveryCodes(ctx, d, u.ID); len(left) != 2 {
+		t.Errorf("%d codes left, want 2", len(left))
+	}
+	if err := db.DeleteMFA(ctx, d, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := db.UnusedRecoveryCodes(ctx, d, u.ID); len(left) != 0 {
+		t.Errorf("DeleteMFA left %d recovery codes", len(left))
+	}
+	if err := db.DeleteMFA(ctx, d, u.ID); !errors.Is(err, db.ErrNotFound) {
+		t.Errorf("second DeleteMFA: %v, want ErrNotFound", err)
+	}
+}
