@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -102,24 +103,32 @@ func CreateKeyring(path string, rnd io.Reader) (*Keyring, error) {
 	if _, err := io.ReadFull(rnd, key); err != nil {
 		return nil, fmt.Errorf("generating a key: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	// Write a temporary file and link it into place: the link never
+	// overwrites, and a process that loses the race never reads a half-written key.
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".smartmfa-key-*")
 	if err != nil {
+		return nil, fmt.Errorf("the key file %s cannot be created (check that its directory exists and is writable)", path)
+	}
+	defer os.Remove(tmp.Name())
+	line := fmt.Sprintf("%s %s %s\n", keyFileTag, keyID(key), base64.StdEncoding.EncodeToString(key))
+	_, err = tmp.WriteString(line)
+	if err == nil {
+		err = tmp.Chmod(0o600)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("writing the key file %s: %w", path, err)
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			return LoadKeyring(path) // another process created it first
 		}
-		return nil, fmt.Errorf("the key file %s cannot be created (check that its directory exists and is writable)", path)
-	}
-	line := fmt.Sprintf("%s %s %s\n", keyFileTag, keyID(key), base64.StdEncoding.EncodeToString(key))
-	if _, err := f.WriteString(line); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("writing the key file %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("writing the key file %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("the key file %s cannot be created: %w", path, errors.Unwrap(err))
 	}
 	return NewKeyring(key)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -56,6 +57,11 @@ func checkPassword(pw string) error {
 	}
 	if n > MaxPasswordLen {
 		return inputErr("password", "must have at most %d characters", MaxPasswordLen)
+	}
+	for _, r := range pw {
+		if unicode.IsControl(r) {
+			return inputErr("password", "may not contain control characters (tab, newline, escape)")
+		}
 	}
 	if commonPasswords[strings.ToLower(pw)] {
 		return inputErr("password", "is one of the most common passwords; choose another")

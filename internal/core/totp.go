@@ -105,7 +105,9 @@ var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 // otpauthURI is the shortest key URI Google Authenticator reads: its defaults
 // are SHA1, 6 digits and 30 s, so those are left out, which keeps the QR small.
 func otpauthURI(issuer, username string, secret []byte) string {
-	label := url.PathEscape(issuer) + ":" + url.PathEscape(username)
+	// '+' is escaped too: some decoders read it as a space.
+	esc := func(s string) string { return strings.ReplaceAll(url.PathEscape(s), "+", "%2B") }
+	label := esc(issuer) + ":" + esc(username)
 	return "otpauth://totp/" + label + "?secret=" + b32.EncodeToString(secret) + "&issuer=" + url.QueryEscape(issuer)
 }
 

@@ -192,7 +192,7 @@ func TestOtpauthURIAndSetupKey(t *testing.T) {
 		t.Errorf("groupKey(abcde) = %q", got)
 	}
 	if got := otpauthURI("Smart Numbers", "a+b@x.org", []byte("abcde")); got !=
-		"otpauth://totp/Smart%20Numbers:a+b@x.org?secret=MFRGGZDF&issuer=Smart+Numbers" {
+		"otpauth://totp/Smart%20Numbers:a%2Bb@x.org?secret=MFRGGZDF&issuer=Smart+Numbers" {
 		t.Errorf("otpauthURI escaping: %s", got)
 	}
 }

@@ -28,7 +28,7 @@ func (s *Service) checkCode(ctx context.Context, q db.Querier, sess Session, u d
 		how = "authenticator code"
 	case codeRecovery:
 		if m.State == "active" {
-			ok, err = s.spendRecoveryCode(ctx, q, u, code)
+			ok, err = s.spendRecoveryCode(ctx, q, sess, u, code)
 			how = "recovery code"
 		}
 	}
@@ -68,7 +68,7 @@ func (s *Service) checkTOTP(ctx context.Context, q db.Querier, u db.User, m db.M
 }
 
 // spendRecoveryCode marks a matching unused recovery code used.
-func (s *Service) spendRecoveryCode(ctx context.Context, q db.Querier, u db.User, code string) (bool, error) {
+func (s *Service) spendRecoveryCode(ctx context.Context, q db.Querier, sess Session, u db.User, code string) (bool, error) {
 	codes, err := db.UnusedRecoveryCodes(ctx, q, u.ID)
 	if err != nil {
 		return false, err
@@ -83,7 +83,9 @@ func (s *Service) spendRecoveryCode(ctx context.Context, q db.Querier, u db.User
 			if err := db.SetMFAFailures(ctx, q, u.ID, 0, 0); err != nil {
 				return false, err
 			}
-			return true, nil
+			left := fmt.Sprintf("%d recovery codes left", len(codes)-1)
+			return true, s.audit(ctx, q, sess, event{
+				account: u.AccountID, action: ActionRecoveryUsed, target: u, detail: left})
 		}
 	}
 	return false, nil

@@ -16,7 +16,27 @@ var (
 	ErrConflict = errors.New("already exists")
 	ErrBusy     = errors.New("the database is locked by another process; try again")
 	ErrTooNew   = errors.New("the database was written by a newer smartmfa")
+	ErrStorage  = errors.New("the database could not complete the request")
 )
+
+// storageError hides a driver error's text (which may quote SQL) behind
+// ErrStorage and SQLite's one-line description of its code.
+type storageError struct {
+	code  int
+	cause error
+}
+
+func (e *storageError) Error() string {
+	if s, ok := sqlite.ErrorCodeString[e.code]; ok {
+		return fmt.Sprintf("%s (%s)", ErrStorage, s)
+	}
+	return ErrStorage.Error()
+}
+
+func (e *storageError) Is(target error) bool { return target == ErrStorage }
+
+// Unwrap keeps the driver error for logs and tests.
+func (e *storageError) Unwrap() error { return e.cause }
 
 // Translate maps a driver error to one of the package's errors where one fits.
 func Translate(err error) error {
@@ -39,6 +59,7 @@ func Translate(err error) error {
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 			return ErrBusy
 		}
+		return &storageError{code: se.Code(), cause: err}
 	}
 	return err
 }
