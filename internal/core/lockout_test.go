@@ -179,3 +179,36 @@ func TestLockedErrorRetryIn(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownUsernamesLockLikeRealOnes: a lockout must not tell which users
+// exist, so an unknown name answers exactly as a real one does, failure for
+// failure, and from any Service on the file.
+func TestUnknownUsernamesLockLikeRealOnes(t *testing.T) {
+	w := newWorld(t)
+	services := []*Service{w.Service, w.another()}
+	for i := range 7 {
+		var errs [2]error
+		for j, name := range []string{"bob", "Nobody-Here"} {
+			_, errs[j] = services[i%2].Login(w.ctx, name, "wrong password!", "test")
+		}
+		if fmt.Sprint(errs[0]) != fmt.Sprint(errs[1]) {
+			t.Fatalf("attempt %d: real user got %q, unknown user got %q", i+1, errs[0], errs[1])
+		}
+		if i >= 5 && !errors.Is(errs[1], ErrLocked) {
+			t.Fatalf("attempt %d: unknown user not locked: %v", i+1, errs[1])
+		}
+		w.clock.Advance(time.Second)
+	}
+	// Case-folded like usernames: another spelling is the same counter.
+	if _, err := w.Login(w.ctx, "nobody-here", "x", "test"); !errors.Is(err, ErrLocked) {
+		t.Errorf("other case of a locked unknown name: %v", err)
+	}
+	// Idle counters are forgotten after a day.
+	w.clock.Advance(25 * time.Hour)
+	if _, err := w.Login(w.ctx, "someone-else", "x", "test"); !errors.Is(err, ErrInvalidCredentials) {
+		t.Fatalf("fresh unknown name: %v", err)
+	}
+	if n := w.count("login_throttle"); n != 1 {
+		t.Errorf("login_throttle holds %d rows after a day, want only the fresh one", n)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/smartnumbers/smartmfa/internal/db"
@@ -21,16 +23,25 @@ func (s *Service) Login(ctx context.Context, username, password, source string) 
 	if err == nil {
 		u, err = db.UserByUsername(ctx, s.db, username)
 	}
-	if err != nil || utf8.RuneCountInString(password) > MaxPasswordLen {
-		s.dummyVerify(ctx, "")
-		if err != nil && !errors.Is(err, db.ErrNotFound) && !errors.Is(err, ErrInvalidInput) {
+	if err != nil && !errors.Is(err, db.ErrNotFound) && !errors.Is(err, ErrInvalidInput) {
+		return sess, translate(err)
+	}
+	if err != nil {
+		// An unknown name locks exactly like a real one: a lockout must not
+		// tell which users exist.
+		t, err := db.ThrottleByName(ctx, s.db, throttleKey(username))
+		if err != nil {
 			return sess, translate(err)
 		}
-		reason := "unknown user"
-		if err == nil {
-			reason = "password too long"
+		if err := lockedErr(t.LockedUntil, now); err != nil {
+			return sess, err
 		}
-		return sess, s.loginFailed(ctx, sess, u, reason, username)
+		s.dummyVerify(ctx, "")
+		return sess, s.loginFailed(ctx, sess, db.User{}, "unknown user", username)
+	}
+	if utf8.RuneCountInString(password) > MaxPasswordLen {
+		s.dummyVerify(ctx, "")
+		return sess, s.loginFailed(ctx, sess, u, "password too long", username) // input error: not counted
 	}
 	if err := lockedErr(u.PwLockedUntil, now); err != nil {
 		return sess, err
@@ -89,6 +100,16 @@ func (s *Service) loginFailed(ctx context.Context, sess Session, u db.User, reas
 		e := event{account: u.AccountID, action: ActionLoginFailed, detail: reason}
 		if u.ID == 0 {
 			e.target = db.User{Username: typed}
+			key := throttleKey(typed)
+			t, err := db.ThrottleByName(ctx, q, key)
+			if err != nil {
+				return err
+			}
+			t.Failures++
+			t.LockedUntil = lockUntil(now, t.Failures)
+			if err := db.PutThrottle(ctx, q, key, t, now.UnixNano(), now.Add(-24*time.Hour).UnixNano()); err != nil {
+				return err
+			}
 		} else {
 			cur, err := db.UserByID(ctx, q, u.ID)
 			if err != nil {
@@ -109,6 +130,11 @@ func (s *Service) loginFailed(ctx context.Context, sess Session, u db.User, reas
 		}
 		return commitThen{ErrInvalidCredentials}
 	})
+}
+
+// throttleKey is the bounded, case-folded form of a typed username.
+func throttleKey(typed string) string {
+	return strings.ToLower(typed[:min(len(typed), MaxUsernameLen)])
 }
 
 // VerifyLoginCode completes a login at StageCode with a TOTP code or a

@@ -60,3 +60,13 @@ CREATE TABLE audit_events (
     detail      TEXT    NOT NULL DEFAULT ''
 );
 CREATE INDEX audit_events_account ON audit_events (account_id, id);
+
+-- Failed logins for usernames that do not exist, so they lock like real ones
+-- and a lockout tells nothing about which users exist.
+CREATE TABLE login_throttle (
+    name_key     TEXT    PRIMARY KEY,
+    failures     INTEGER NOT NULL,
+    locked_until INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX login_throttle_updated ON login_throttle (updated_at);
