@@ -1,9 +1,6 @@
 package db
 
-import (
-	"context"
-	"strings"
-)
+import "context"
 
 // User is a row of users.
 type User struct {
@@ -88,10 +85,4 @@ func CountActiveAdmins(ctx context.Context, q Querier, accountID int64) (int, er
 	err := q.QueryRowContext(ctx, `
 		SELECT count(*) FROM users WHERE account_id = ? AND role = 'admin' AND disabled = 0`, accountID).Scan(&n)
 	return n, Translate(err)
-}
-
-// searchText is what the search index holds for a user: the fields it matches,
-// case-folded, separated so no term spans two fields.
-func searchText(u User) string {
-	return strings.ToLower(u.Username + "\x1f" + u.DisplayName + "\x1f" + u.Email)
 }

@@ -21,7 +21,7 @@ CREATE TABLE users (
     pw_failures     INTEGER NOT NULL DEFAULT 0,
     pw_locked_until INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX users_account_username ON users (account_id, username COLLATE NOCASE);
+CREATE INDEX users_account ON users (account_id);
 
 CREATE TABLE mfa (
     user_id      INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
