@@ -32,11 +32,20 @@ func searchText(u User) string {
 	return strings.ToLower(u.Username+fieldSep+u.DisplayName+fieldSep+u.Email) + textPad
 }
 
-// trigrams adds the distinct three-character substrings of text to into.
+// trigrams adds the distinct three-character substrings of text to into. The
+// keys are slices of text, so a trigram already seen costs no allocation.
 func trigrams(text string, into map[string]struct{}) {
-	r := []rune(text)
-	for i := 0; i+3 <= len(r); i++ {
-		into[string(r[i:i+3])] = struct{}{}
+	var starts [4]int // byte offsets of the last rune starts, as a ring
+	n := 0
+	for i := range text {
+		starts[n%4] = i
+		if n >= 3 {
+			into[text[starts[(n-3)%4]:i]] = struct{}{}
+		}
+		n++
+	}
+	if n >= 3 {
+		into[text[starts[(n-3)%4]:]] = struct{}{}
 	}
 }
 
