@@ -74,6 +74,13 @@ asked twice on the terminal, or read as one line from standard input with
 		defer svc.Close()
 		op := a.operator()
 		// Refuse what would fail anyway before the operator types a password twice.
+		admin.Role = core.RoleAdmin
+		if err := core.CheckAccountName(args[0]); err != nil {
+			return err
+		}
+		if err := core.CheckUserFields(admin); err != nil {
+			return err
+		}
 		if _, err := svc.FindAccount(ctx, op, args[0]); err == nil {
 			return failf("account %s already exists", quote(args[0]))
 		}

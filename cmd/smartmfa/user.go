@@ -89,6 +89,9 @@ line from standard input with --password-stdin.`,
 		if admin {
 			nu.Role = core.RoleAdmin
 		}
+		if err := core.CheckUserFields(nu); err != nil {
+			return err
+		}
 		if _, err := svc.FindUser(ctx, op, nu.Username); err == nil {
 			return failf("username %s already exists", quote(nu.Username))
 		}

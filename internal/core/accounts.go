@@ -109,10 +109,15 @@ func (s *Service) CreateAccount(ctx context.Context, sess Session, in NewAccount
 }
 
 func (s *Service) checkNewAccount(in NewAccount) error {
-	if err := checkText("account name", in.Name, MaxAccountNameLen, true); err != nil {
+	if err := CheckAccountName(in.Name); err != nil {
 		return err
 	}
 	return checkNewUser(in.Admin)
+}
+
+// CheckAccountName validates an account name before anything is asked or stored.
+func CheckAccountName(name string) error {
+	return checkText("account name", name, MaxAccountNameLen, true)
 }
 
 func (s *Service) insertAccount(ctx context.Context, q db.Querier, sess Session, in NewAccount, hash string) (db.User, error) {

@@ -59,6 +59,15 @@ func checkRole(r Role) error {
 }
 
 func checkNewUser(nu NewUser) error {
+	if err := CheckUserFields(nu); err != nil {
+		return err
+	}
+	return checkPassword(nu.Password)
+}
+
+// CheckUserFields validates a new user's fields other than the password, so
+// a caller can refuse bad input before asking for a password.
+func CheckUserFields(nu NewUser) error {
 	if err := checkUsername(nu.Username); err != nil {
 		return err
 	}
@@ -68,10 +77,7 @@ func checkNewUser(nu NewUser) error {
 	if err := checkEmail(nu.Email); err != nil {
 		return err
 	}
-	if err := checkRole(nu.Role); err != nil {
-		return err
-	}
-	return checkPassword(nu.Password)
+	return checkRole(nu.Role)
 }
 
 func (s *Service) insertUser(ctx context.Context, q db.Querier, accountID int64, nu NewUser, hash string) (db.User, error) {
