@@ -65,14 +65,7 @@ asked twice on the terminal, or read as one line from standard input with
 		Example: "  printf '%s\\n' \"$PASSWORD\" | smartmfa account create acme --admin alice --password-stdin",
 		Args:    exactArgs("NAME"),
 	}
-	c.RunE = a.action(func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		svc, err := a.openService(ctx)
-		if err != nil {
-			return err
-		}
-		defer svc.Close()
-		op := a.operator()
+	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
 		// Refuse what would fail anyway before the operator types a password twice.
 		admin.Role = core.RoleAdmin
 		if err := core.CheckAccountName(args[0]); err != nil {
@@ -87,6 +80,7 @@ asked twice on the terminal, or read as one line from standard input with
 		if _, err := svc.FindUser(ctx, op, admin.Username); err == nil {
 			return failf("username %s already exists", quote(admin.Username))
 		}
+		var err error
 		admin.Password, err = a.newPassword(fromStdin, admin.Username)
 		if err != nil {
 			return err
@@ -149,14 +143,7 @@ func (a *app) accountShowCommand() *cobra.Command {
 		Short: "Show an account, its MFA policy and how many users have MFA",
 		Args:  exactArgs("NAME"),
 	}
-	c.RunE = a.action(func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		svc, err := a.openService(ctx)
-		if err != nil {
-			return err
-		}
-		defer svc.Close()
-		op := a.operator()
+	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
 		ac, err := findAccount(ctx, svc, op, args[0])
 		if err != nil {
 			return err

@@ -189,3 +189,17 @@ func (a *app) versionCommand() *cobra.Command {
 		}),
 	}
 }
+
+// serviceAction is action for the commands that work on the database: it
+// opens the service, runs fn as the local operator, and closes it.
+func (a *app) serviceAction(fn func(ctx context.Context, svc *core.Service, op core.Session, args []string) error) func(*cobra.Command, []string) error {
+	return a.action(func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		svc, err := a.openService(ctx)
+		if err != nil {
+			return err
+		}
+		defer svc.Close()
+		return fn(ctx, svc, a.operator(), args)
+	})
+}

@@ -73,14 +73,7 @@ administrator. The password is asked twice on the terminal, or read as one
 line from standard input with --password-stdin.`,
 		Args: exactArgs("ACCOUNT", "USER"),
 	}
-	c.RunE = a.action(func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		svc, err := a.openService(ctx)
-		if err != nil {
-			return err
-		}
-		defer svc.Close()
-		op := a.operator()
+	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
 		ac, err := findAccount(ctx, svc, op, args[0])
 		if err != nil {
 			return err
@@ -209,14 +202,7 @@ func (a *app) userShowCommand() *cobra.Command {
 		Short: "Show a user, their role and MFA state",
 		Args:  exactArgs("USER"),
 	}
-	c.RunE = a.action(func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		svc, err := a.openService(ctx)
-		if err != nil {
-			return err
-		}
-		defer svc.Close()
-		op := a.operator()
+	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
 		u, err := findUser(ctx, svc, op, args[0])
 		if err != nil {
 			return err

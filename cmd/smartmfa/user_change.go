@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -21,14 +22,7 @@ is asked twice on the terminal, or read as one line from standard input with
 --password-stdin.`,
 		Args: exactArgs("USER"),
 	}
-	c.RunE = a.action(func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		svc, err := a.openService(ctx)
-		if err != nil {
-			return err
-		}
-		defer svc.Close()
-		op := a.operator()
+	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
 		u, err := findUser(ctx, svc, op, args[0])
 		if err != nil {
 			return err
@@ -59,14 +53,7 @@ login asks for no code, or sends them to MFA setup when their account requires
 MFA. The reason is written in the audit trail.`,
 		Args: exactArgs("USER"),
 	}
-	c.RunE = a.action(func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		svc, err := a.openService(ctx)
-		if err != nil {
-			return err
-		}
-		defer svc.Close()
-		op := a.operator()
+	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
 		u, err := findUser(ctx, svc, op, args[0])
 		if err != nil {
 			return err
@@ -101,14 +88,7 @@ func (a *app) userSetDisabledCommand(disable bool) *cobra.Command {
 		Short: short,
 		Args:  exactArgs("USER"),
 	}
-	c.RunE = a.action(func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		svc, err := a.openService(ctx)
-		if err != nil {
-			return err
-		}
-		defer svc.Close()
-		op := a.operator()
+	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
 		u, err := findUser(ctx, svc, op, args[0])
 		if err != nil {
 			return err
