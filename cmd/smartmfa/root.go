@@ -54,8 +54,9 @@ func (a *app) rootCommand() *cobra.Command {
 		Use:   "smartmfa",
 		Short: "Terminal console and commands for multi-factor authentication",
 		Long: `smartmfa manages the multi-factor authentication (TOTP) of the numbering
-system's accounts and users. Without a command it will open the console; the
-commands below script every administrative task.
+system's accounts and users. Without a command it opens the console (on the
+first run it offers to register an account); the commands below script every
+administrative task.
 
 The database is --db, else $SMARTMFA_DB, else $XDG_DATA_HOME/smartmfa/smartmfa.db
 (~/.local/share/smartmfa/smartmfa.db). The key that encrypts the MFA secrets is
@@ -79,10 +80,13 @@ Exit status: 0 on success, 1 on failure, 2 on a wrong command line.`,
 	return root
 }
 
-// runConsole is what `smartmfa` alone does. Until the console exists it
-// prints the help; replacing this one function brings the console in.
+// runConsole is what `smartmfa` alone does: open the console on a terminal,
+// print the help anywhere else.
 func (a *app) runConsole(cmd *cobra.Command, _ []string) error {
-	return cmd.Help()
+	if !a.onTerminal() {
+		return cmd.Help() // the console needs a terminal; a script gets the help
+	}
+	return a.console(cmd.Context())
 }
 
 // action wraps a command's code so that its errors count as failures (exit

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"strings"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/term"
+
+	"github.com/smartnumbers/smartmfa/internal/tui"
+)
+
+// console opens the console on the terminal: core on the --db and
+// --key-file paths as every command opens it, and one Bubble Tea program on
+// the alternate screen, so that a setup key does not stay on the terminal
+// after the console closes.
+func (a *app) console(ctx context.Context) error {
+	svc, err := a.openService(ctx)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+
+	r := lipgloss.NewRenderer(os.Stdout)
+	// Set the background instead of letting lipgloss ask the terminal: the
+	// answer would race Bubble Tea for the input, and a terminal that never
+	// answers would stall for 5 s (see internal/tui/termquery).
+	r.SetHasDarkBackground(darkBackground(a.getenv("COLORFGBG")))
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	m := tui.New(ctx, svc, tui.Options{Source: a.operator().Source(), Renderer: r})
+	// 120 frames a second, the most Bubble Tea v1 draws: the first frame and
+	// every search result wait at most 8 ms for the renderer's tick.
+	_, err = tea.NewProgram(m, tea.WithContext(ctx), tea.WithAltScreen(), tea.WithFPS(120),
+		tea.WithInput(os.Stdin), tea.WithOutput(os.Stdout)).Run()
+	if err != nil {
+		return failf("the console stopped: %s", oneLine(err.Error()))
+	}
+	return nil
+}
+
+// onTerminal reports whether the console can run: standard input and output
+// are this invocation's terminal.
+func (a *app) onTerminal() bool {
+	in, ok1 := a.stdin.(*os.File)
+	out, ok2 := a.stdout.(*os.File)
+	return ok1 && ok2 && term.IsTerminal(in.Fd()) && term.IsTerminal(out.Fd())
+}
+
+// darkBackground reads COLORFGBG ("15;0": light text on colour 0), which
+// rxvt, Konsole and others set. Without it the terminal is taken as dark,
+// the common case. Only a console without colours uses this: it decides
+// which way round the QR code's glyphs go.
+func darkBackground(colorfgbg string) bool {
+	parts := strings.Split(colorfgbg, ";")
+	bg, err := strconv.Atoi(parts[len(parts)-1])
+	if colorfgbg == "" || err != nil {
+		return true
+	}
+	return bg < 7 || bg == 8
+}

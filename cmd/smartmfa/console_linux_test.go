@@ -1,0 +1,113 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// startConsole runs `smartmfa --db` on a fresh pseudo-terminal of 80x24 as
+// its controlling terminal, in the foreground, with TERM set: what a login
+// shell gives it. Nothing answers the terminal's queries. It returns the
+// terminal's master side, a channel that yields the exit, and the time the
+// process started.
+func startConsole(t *testing.T, e *env, term string, args ...string) (*os.File, <-chan error, time.Time) {
+	t.Helper()
+	master, slave := openPTY(t)
+	ws := struct{ row, col, x, y uint16 }{24, 80, 0, 0}
+	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, slave.Fd(), syscall.TIOCSWINSZ, uintptr(unsafe.Pointer(&ws))); errno != 0 {
+		t.Fatalf("sizing the terminal: %v", errno)
+	}
+	cmd := exec.Command(smartmfaBinary(t), append([]string{"--db", e.db}, args...)...)
+	cmd.Env = []string{"HOME=" + e.dir, "USER=tester", "TERM=" + term}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	slave.Close()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		master.Close()
+	})
+	return master, exited, start
+}
+
+// readScreen reads the terminal until want has been drawn or the deadline.
+func readScreen(t *testing.T, master *os.File, want string, deadline time.Duration) (string, bool) {
+	t.Helper()
+	got := make(chan string, 1)
+	go func() {
+		var seen bytes.Buffer
+		buf := make([]byte, 4096)
+		for {
+			n, err := master.Read(buf)
+			seen.Write(buf[:n])
+			if strings.Contains(seen.String(), want) || err != nil {
+				got <- seen.String()
+				return
+			}
+		}
+	}()
+	select {
+	case s := <-got:
+		return s, strings.Contains(s, want)
+	case <-time.After(deadline):
+		return "", false
+	}
+}
+
+// TestConsoleStartsWithoutWaitingForTheTerminal guards the trap of
+// DESIGN.md 8: bubbletea's init asks the terminal for its background and,
+// on a terminal that never answers, waits 5 s. The console must show the
+// login screen at once under TERM values that termenv queries and those it
+// does not, and the commands must not wait either.
+func TestConsoleStartsWithoutWaitingForTheTerminal(t *testing.T) {
+	for _, term := range []string{"xterm-256color", "screen"} {
+		t.Run(term, func(t *testing.T) {
+			e := newEnv(t)
+			e.createAccount("acme", "alice") // an existing database, as on every start but the first
+			master, exited, start := startConsole(t, e, term)
+			screen, ok := readScreen(t, master, "Log in", 3*time.Second)
+			if !ok {
+				t.Fatalf("no login screen within 3 s; the terminal shows %q", screen)
+			}
+			elapsed := time.Since(start)
+			t.Logf("TERM=%s: login screen drawn %v after start", term, elapsed.Round(100*time.Microsecond))
+			if elapsed > time.Second {
+				t.Errorf("the login screen took %v: something waited for the terminal", elapsed)
+			}
+			if strings.Contains(screen, "\x1b]11;?") {
+				t.Errorf("the console queried the terminal's background: %q", screen)
+			}
+			master.Write([]byte{3}) // ctrl+c
+			select {
+			case err := <-exited:
+				if err != nil {
+					t.Errorf("ctrl+c: %v", err)
+				}
+			case <-time.After(3 * time.Second):
+				t.Error("ctrl+c did not end the console")
+			}
+
+			// A command on that terminal must not wait either.
+			master, exited, start = startConsole(t, e, term, "version")
+			if _, ok := readScreen(t, master, "smartmfa dev", 3*time.Second); !ok {
+				t.Fatal("smartmfa version printed nothing within 3 s")
+			}
+			if err := <-exited; err != nil || time.Since(start) > time.Second {
+				t.Errorf("smartmfa version on a terminal: %v after %v", err, time.Since(start))
+			}
+		})
+	}
+}

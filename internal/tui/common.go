@@ -1,0 +1,293 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/smartnumbers/smartmfa/internal/core"
+)
+
+// Common is what every screen of one program shares: the context and core
+// service it calls, the signed-in session, styles, keys and the window size.
+// It is built per program and only touched from the program's Update, so it
+// needs no lock; commands copy what they need before they run.
+type Common struct {
+	ctx    context.Context
+	svc    *core.Service
+	sess   core.Session
+	source string // audit source: local:<os user> or ssh:<address>
+	st     Styles
+	keys   keyMap
+	now    func() time.Time // for display only: core keeps its own clock
+	epoch  int              // counts logouts; see stamp
+	width  int
+	height int
+}
+
+// screenID names a screen of the console.
+type screenID int
+
+const (
+	scrLogin screenID = iota
+	scrRegister
+	scrCode
+	scrMyMFA
+	scrSetup
+	scrAccount
+	scrUsers
+	scrUser
+	scrAudit
+)
+
+// gotoMsg asks the root to show a screen; the root decides whether the
+// session may see it.
+type gotoMsg struct {
+	to     screenID
+	userID int64  // the user to open on scrUser
+	err    string // why the screen was left, for the flash line
+}
+
+func gotoCmd(to screenID) tea.Cmd { return func() tea.Msg { return gotoMsg{to: to} } }
+
+// gotoErrCmd leaves a screen that failed, saying why in the flash line.
+func gotoErrCmd(to screenID, why string) tea.Cmd {
+	return func() tea.Msg { return gotoMsg{to: to, err: why} }
+}
+
+// sessionMsg hands the root a new session: a login finished, set-up
+// completed, or MFA was deleted. Stay asks the root to leave the current
+// screen where it is (set-up shows the recovery codes after it); flash is
+// the confirmation to show.
+type sessionMsg struct {
+	sess  core.Session
+	stay  bool
+	flash string
+}
+
+func sessionCmd(sess core.Session, stay bool, flash string) tea.Cmd {
+	return func() tea.Msg { return sessionMsg{sess: sess, stay: stay, flash: flash} }
+}
+
+// stamp marks a core result with the login it was asked for. The root drops
+// results from before a logout: a slow answer must not act for a user who
+// has gone.
+type stamp struct{ epoch int }
+
+func (s stamp) epochOf() int { return s.epoch }
+
+// stamp is the current login's mark, taken when a command is built.
+func (c *Common) stamp() stamp { return stamp{epoch: c.epoch} }
+
+// flashMsg shows a sentence in the flash line under the top menu.
+type flashMsg struct {
+	text string
+	err  bool
+}
+
+func flashCmd(text string, isErr bool) tea.Cmd {
+	return func() tea.Msg { return flashMsg{text: text, err: isErr} }
+}
+
+// describe turns an error from core into the sentence the user reads. Core's
+// errors never hold a secret, SQL or a stack; what it does not name is still
+// cut to one clean line.
+func (c *Common) describe(err error) string { return clean(c.sentenceFor(err), 300) }
+
+func (c *Common) sentenceFor(err error) string {
+	var locked *core.LockedError
+	var in *core.InputError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &locked):
+		return fmt.Sprintf("Too many failed attempts. Try again in %s.", humanDuration(locked.RetryIn(c.now())))
+	case errors.Is(err, core.ErrMalformedCode):
+		return sentence(core.ErrMalformedCode.Msg)
+	case errors.As(err, &in):
+		return sentence(in.Field + " " + in.Msg)
+	case errors.Is(err, core.ErrInvalidCredentials):
+		return "Invalid username or password."
+	case errors.Is(err, core.ErrInvalidCode):
+		return "That code is not valid. Check the app and try again."
+	case errors.Is(err, core.ErrNotFound):
+		return "Not found: it may have been removed."
+	case errors.Is(err, core.ErrForbidden):
+		return "You are not allowed to do that."
+	case errors.Is(err, context.Canceled):
+		return "Interrupted."
+	}
+	return sentence(oneLine(err.Error()))
+}
+
+// fieldError splits an input error into the field it names and its sentence.
+func fieldError(err error) (field, msg string, ok bool) {
+	var in *core.InputError
+	if !errors.As(err, &in) {
+		return "", "", false
+	}
+	if errors.Is(err, core.ErrMalformedCode) {
+		return in.Field, sentence(in.Msg), true
+	}
+	return in.Field, sentence(in.Field + " " + in.Msg), true
+}
+
+// sentence starts s with a capital and ends it with a full stop.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	s = string(unicode.ToUpper(r)) + s[n:]
+	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "?") {
+		s += "."
+	}
+	return s
+}
+
+// oneLine keeps the first line of an error, cleaned for the terminal.
+func oneLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return core.CleanText(s, 200)
+}
+
+// humanDuration writes a lock's length the way people say it.
+func humanDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	if d < time.Second {
+		d = time.Second
+	}
+	m, s := int(d/time.Minute), int(d%time.Minute/time.Second)
+	plural := func(n int, one string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %ss", n, one)
+	}
+	switch {
+	case m == 0:
+		return plural(s, "second")
+	case s == 0:
+		return plural(m, "minute")
+	}
+	return plural(m, "minute") + " " + plural(s, "second")
+}
+
+// clean makes user-supplied text safe to draw and bounded in length.
+func clean(s string, max int) string { return core.CleanText(s, max) }
+
+// newInput makes a text field styled for this program. The clipboard paste
+// binding is removed: over SSH it would read the server's clipboard, and the
+// terminal's own paste arrives as keys anyway.
+func (c *Common) newInput(placeholder string, limit int, password bool) textinput.Model {
+	in := textinput.New()
+	in.Prompt = ""
+	if !c.st.Plain {
+		in.Placeholder = placeholder // without colour it would look typed
+	}
+	in.CharLimit = limit
+	in.TextStyle = c.st.InputText
+	in.PlaceholderStyle = c.st.InputPlaceholder
+	in.CompletionStyle = c.st.InputPlaceholder
+	in.PromptStyle = c.st.InputText
+	in.Cursor.Style = c.st.Cursor
+	in.Cursor.TextStyle = c.st.InputText
+	in.Cursor.SetMode(cursor.CursorStatic) // no blink timers: fewer redraws, stable tests
+	in.KeyMap.Paste = key.NewBinding()
+	in.KeyMap.AcceptSuggestion = key.NewBinding()
+	if password {
+		in.EchoMode = textinput.EchoPassword
+		in.EchoCharacter = '•'
+		if c.st.Plain {
+			in.EchoCharacter = '*'
+		}
+	}
+	return in
+}
+
+// fit cuts a block of text to w columns and h lines, so that no screen can
+// draw outside the window whatever it holds.
+func fit(s string, w, h int) string {
+	if w <= 0 || h <= 0 {
+		return ""
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		if ansi.StringWidth(l) > w {
+			lines[i] = ansi.Truncate(l, w, "")
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// padRight pads or cuts s to exactly w columns.
+func padRight(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	n := ansi.StringWidth(s)
+	if n > w {
+		return ansi.Truncate(s, w, "…")
+	}
+	return s + strings.Repeat(" ", w-n)
+}
+
+// wrap breaks plain text into lines of at most w columns.
+func wrap(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	return ansi.Wrap(s, w, " ")
+}
+
+// lineCount is how many lines a block of text takes.
+func lineCount(s string) int {
+	if s == "" {
+		return 0
+	}
+	return strings.Count(s, "\n") + 1
+}
+
+// formatTime shows a time from core in UTC, as the audit trail keeps it.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// padLines makes s exactly n lines long, cutting or adding empty lines.
+func padLines(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	for len(lines) < n {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// sizeNotice says which window size something needs.
+func sizeNotice(what string, needW, needH, w, h int) string {
+	return fmt.Sprintf("%s: it needs at least %dx%d, this window is %dx%d.", what, needW, needH, w, h)
+}

@@ -1,0 +1,267 @@
+package tui
+
+import (
+	"bytes"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/smartnumbers/smartmfa/internal/core"
+)
+
+// program is the console running in a teatest program at a fixed size.
+type program struct {
+	t  *testing.T
+	tm *teatest.TestModel
+}
+
+func (e *testEnv) start(t *testing.T, w, h int) *program {
+	t.Helper()
+	return &program{t: t, tm: teatest.NewTestModel(t, e.newTestModel(), teatest.WithInitialTermSize(w, h))}
+}
+
+// waitFor waits until the program has drawn want since the last wait.
+func (p *program) waitFor(want string) {
+	p.t.Helper()
+	teatest.WaitFor(p.t, p.tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(want)) },
+		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(2*time.Millisecond))
+}
+
+// setupKeyRE finds a setup key on the screen: eight groups of four.
+var setupKeyRE = regexp.MustCompile(`[A-Z2-7]{4}( [A-Z2-7]{4}){7}`)
+
+// waitForMatch waits until the program has drawn a match of re and returns it.
+func (p *program) waitForMatch(re *regexp.Regexp) string {
+	p.t.Helper()
+	var found string
+	teatest.WaitFor(p.t, p.tm.Output(), func(b []byte) bool {
+		found = string(re.Find(b))
+		return found != ""
+	}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(2*time.Millisecond))
+	return found
+}
+
+func (p *program) key(names ...string) {
+	for _, n := range names {
+		p.tm.Send(keyMsg(n))
+	}
+}
+
+func (p *program) typeText(s string) { p.tm.Type(s) }
+
+// login types a username and password and, for a user with MFA, a code.
+func (p *program) login(e *testEnv, username, password string, withCode bool) {
+	p.t.Helper()
+	p.waitFor("Log in")
+	p.typeText(username)
+	p.key("tab")
+	p.typeText(password)
+	p.key("enter")
+	if withCode {
+		p.waitFor("recovery codes")
+		p.typeText(e.code(username))
+		p.key("enter")
+	}
+}
+
+// golden stops the program and compares its last View with the golden file.
+func (p *program) golden() {
+	p.t.Helper()
+	if err := p.tm.Quit(); err != nil {
+		p.t.Fatal(err)
+	}
+	m := p.tm.FinalModel(p.t, teatest.WithFinalTimeout(5*time.Second))
+	teatest.RequireEqualOutput(p.t, []byte(m.View()))
+}
+
+// TestScreens keeps a golden file of every screen at 80x24, without colour,
+// with a fixed clock and fixed secrets. Regenerate with
+// go test ./internal/tui -run TestScreens -update.
+func TestScreens(t *testing.T) {
+	t.Run("login on an empty database", func(t *testing.T) {
+		p := newTestService(t).start(t, 80, 24)
+		p.waitFor("No account yet?")
+		p.golden()
+	})
+	t.Run("register", func(t *testing.T) {
+		p := newTestService(t).start(t, 80, 24)
+		p.waitFor("No account yet?")
+		p.key("tab", "tab", "tab", "enter")
+		p.waitFor("Register an account")
+		p.typeText("Acme")
+		p.key("tab")
+		p.typeText("alice")
+		p.key("tab")
+		p.typeText(adminPassword)
+		p.key("tab")
+		p.typeText("mistyped-password")
+		p.key("enter")
+		p.waitFor("do not match")
+		p.golden()
+	})
+	t.Run("login code", func(t *testing.T) {
+		e := newTestService(t)
+		e.register()
+		e.enroll("alice", adminPassword)
+		p := e.start(t, 80, 24)
+		p.login(e, "alice", adminPassword, false)
+		p.waitFor("recovery codes")
+		p.typeText("000000")
+		p.key("enter")
+		p.waitFor("not valid")
+		p.golden()
+	})
+	t.Run("my MFA not set up", func(t *testing.T) {
+		e := newTestService(t)
+		e.register()
+		p := e.start(t, 80, 24)
+		p.login(e, "alice", adminPassword, false)
+		p.waitFor("is not set up")
+		p.golden()
+	})
+	t.Run("setup with a 16-character username", func(t *testing.T) {
+		e := newTestService(t)
+		admin := e.register()
+		e.addUser(admin, "abcdefghijklmnop", "Sixteen", core.RoleUser)
+		p := e.start(t, 80, 24)
+		p.login(e, "abcdefghijklmnop", userPassword, false)
+		p.waitFor("[>Add<]")
+		p.key("enter")
+		p.waitFor("Setup key")
+		p.golden()
+	})
+	t.Run("setup window too small", func(t *testing.T) {
+		e := newTestService(t)
+		e.register()
+		p := e.start(t, 70, 22)
+		p.login(e, "alice", adminPassword, false)
+		p.waitFor("[>Add<]")
+		p.key("enter")
+		p.waitFor("does not fit")
+		p.golden()
+	})
+	t.Run("setup wrong code", func(t *testing.T) {
+		e := newTestService(t)
+		e.register()
+		p := e.start(t, 80, 24)
+		p.login(e, "alice", adminPassword, false)
+		p.waitFor("[>Add<]")
+		p.key("enter")
+		p.waitFor("Setup key")
+		p.typeText("123456")
+		p.key("enter")
+		p.waitFor("not valid")
+		p.golden()
+	})
+	t.Run("recovery codes", func(t *testing.T) {
+		e := newTestService(t)
+		e.register()
+		p := e.start(t, 80, 24)
+		p.login(e, "alice", adminPassword, false)
+		p.waitFor("[>Add<]")
+		p.key("enter")
+		key := p.waitForMatch(setupKeyRE)
+		p.typeText(totp(decodeKey(t, key), e.clock.Now()))
+		p.key("enter")
+		p.waitFor("Recovery codes")
+		p.golden()
+	})
+	t.Run("my MFA active, delete", func(t *testing.T) {
+		e := newTestService(t)
+		e.register()
+		e.enroll("alice", adminPassword)
+		p := e.start(t, 80, 24)
+		p.login(e, "alice", adminPassword, true)
+		p.waitFor("10 left")
+		p.key("enter")
+		p.waitFor("To delete")
+		p.golden()
+	})
+	t.Run("account", func(t *testing.T) {
+		e := newTestService(t)
+		admin := e.register()
+		e.addUser(admin, "bob", "Bob Builder", core.RoleUser)
+		e.addUser(admin, "carol", "Carol", core.RoleUser)
+		e.enroll("alice", adminPassword)
+		p := e.start(t, 80, 24)
+		p.login(e, "alice", adminPassword, true)
+		p.waitFor("10 left")
+		p.key("esc", "right", "enter")
+		p.waitFor("Require multi-factor")
+		p.key("space")
+		p.waitFor("after you save")
+		p.golden()
+	})
+	t.Run("users", func(t *testing.T) {
+		e := newTestService(t)
+		admin := e.register()
+		e.addUser(admin, "bob", "Bob Builder", core.RoleUser)
+		e.addUser(admin, "carol", "Carol Red", core.RoleAdmin)
+		e.addUser(admin, "dave", "Dave", core.RoleUser)
+		e.enroll("bob", userPassword)
+		p := e.start(t, 80, 24)
+		p.login(e, "alice", adminPassword, false)
+		p.waitFor("is not set up")
+		p.key("esc", "right", "right", "enter")
+		p.waitFor("dave")
+		p.golden()
+	})
+	t.Run("user remove MFA", func(t *testing.T) {
+		e := newTestService(t)
+		admin := e.register()
+		e.addUser(admin, "bob", "Bob Builder", core.RoleUser)
+		e.enroll("bob", userPassword)
+		p := e.start(t, 80, 24)
+		p.login(e, "alice", adminPassword, false)
+		p.waitFor("is not set up")
+		p.key("esc", "right", "right", "enter")
+		p.waitFor("bob")
+		p.typeText("bob")
+		p.waitFor("> bob")
+		p.key("enter")
+		p.waitFor("Multi-Factor Authentication")
+		for range 7 { // Name, Email, Role, Disabled, Save, Reset, Back, Remove MFA
+			p.key("tab")
+		}
+		p.key("enter")
+		p.waitFor("from bob?")
+		p.golden()
+	})
+	t.Run("audit", func(t *testing.T) {
+		e := newTestService(t)
+		admin := e.register()
+		e.addUser(admin, "bob", "Bob", core.RoleUser)
+		e.enroll("bob", userPassword)
+		p := e.start(t, 80, 24)
+		p.login(e, "alice", adminPassword, false)
+		p.waitFor("is not set up")
+		p.key("esc", "left", "left", "enter")
+		p.waitFor("login.succeeded")
+		p.golden()
+	})
+	t.Run("forced setup", func(t *testing.T) {
+		e := newTestService(t)
+		admin := e.register()
+		e.addUser(admin, "bob", "Bob", core.RoleUser)
+		if _, err := e.svc.SetRequireMFA(e.ctx, admin, admin.AccountID(), true); err != nil {
+			t.Fatal(err)
+		}
+		p := e.start(t, 80, 24)
+		p.login(e, "bob", userPassword, false)
+		p.waitFor("Setup key")
+		p.golden()
+	})
+	t.Run("full help", func(t *testing.T) {
+		e := newTestService(t)
+		e.register()
+		p := e.start(t, 80, 24)
+		p.login(e, "alice", adminPassword, false)
+		p.waitFor("is not set up")
+		p.key("esc")
+		p.typeText("?")
+		p.waitFor("less")
+		p.golden()
+	})
+}

@@ -1,0 +1,170 @@
+package tui
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/smartnumbers/smartmfa/internal/core"
+)
+
+// setup enrols an authenticator: it shows the QR code, the account name and
+// the setup key, takes the first code, and then shows the recovery codes
+// once. It is also the only screen of a forced set-up.
+type setup struct {
+	base
+	en      core.Enrollment // zeroed once set-up succeeds: the secret is never shown again
+	qr      []string
+	inkDark bool // QR glyph polarity; ctrl+t flips it where colours are off
+	loaded  bool
+	failed  bool     // set-up could not start; the flash line says why
+	codes   []string // recovery codes, shown once after set-up
+
+	input, submit, cancel, done int
+}
+
+func newSetup(c *Common) *setup {
+	s := &setup{base: newBase(c), inkDark: !c.st.Plain || !c.st.DarkBackground}
+	s.input = s.f.text("Code", "123456", 6, false)
+	s.submit = s.f.button("Set up")
+	s.cancel = s.f.button("Cancel")
+	s.done = s.f.button("Done")
+	s.f.get(s.done).hidden = true
+	s.f.get(s.cancel).hidden = s.forced()
+	return s
+}
+
+// forced is a set-up the account requires: nothing else can be reached.
+func (s *setup) forced() bool { return s.c.sess.Stage() == core.StageSetupMFA }
+
+type enrollmentMsg struct {
+	stamp
+	en  core.Enrollment
+	err error
+}
+
+type enrolledMsg struct {
+	stamp
+	codes []string
+	sess  core.Session
+	err   error
+}
+
+func beginEnrollmentCmd(c *Common) tea.Cmd {
+	ctx, svc, sess := c.ctx, c.svc, c.sess
+	st := c.stamp()
+	return func() tea.Msg {
+		en, err := svc.BeginEnrollment(ctx, sess)
+		return enrollmentMsg{stamp: st, en: en, err: err}
+	}
+}
+
+func confirmEnrollmentCmd(c *Common, code string) tea.Cmd {
+	ctx, svc, sess := c.ctx, c.svc, c.sess
+	st := c.stamp()
+	return func() tea.Msg {
+		codes, out, err := svc.ConfirmEnrollment(ctx, sess, code)
+		return enrolledMsg{stamp: st, codes: codes, sess: out, err: err}
+	}
+}
+
+func (s *setup) Init() tea.Cmd { return beginEnrollmentCmd(s.c) }
+
+func (s *setup) Back() (tea.Cmd, bool) {
+	if s.forced() && s.codes == nil {
+		return nil, false // nowhere to go but the menu (Log out)
+	}
+	return gotoCmd(scrMyMFA), true
+}
+
+func (s *setup) Update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case enrollmentMsg:
+		if msg.err != nil {
+			if errors.Is(msg.err, core.ErrMFAActive) {
+				return s, gotoErrCmd(scrMyMFA, s.c.describe(msg.err))
+			}
+			s.failed = true
+			return s, flashCmd("Could not start set-up: "+s.c.describe(msg.err), true)
+		}
+		s.en, s.loaded = msg.en, true
+		s.qr = renderQR(s.en.URI, s.inkDark)
+	case enrolledMsg:
+		return s, s.enrolled(msg)
+	case tea.KeyMsg:
+		if key.Matches(msg, s.c.keys.InvertQR) && s.c.st.Plain && s.qr != nil {
+			s.inkDark = !s.inkDark
+			s.qr = renderQR(s.en.URI, s.inkDark)
+			return s, nil
+		}
+		ev, cmd := s.f.update(msg)
+		switch {
+		case ev == evPress && s.f.isFocused(s.done):
+			return s, gotoCmd(scrMyMFA)
+		case ev == evPress && s.f.isFocused(s.cancel):
+			return s, gotoCmd(scrMyMFA)
+		case ev == evSubmit, ev == evPress && s.f.isFocused(s.submit):
+			return s, s.confirm()
+		}
+		return s, cmd
+	}
+	return s, nil
+}
+
+func (s *setup) confirm() tea.Cmd {
+	v := strings.TrimSpace(s.f.value(s.input))
+	if s.busy || !s.loaded {
+		return nil
+	}
+	if v == "" {
+		s.f.get(s.input).err = "Enter the 6-digit code the app shows."
+		return nil
+	}
+	s.busy = true
+	s.f.clearErrors()
+	return confirmEnrollmentCmd(s.c, v)
+}
+
+func (s *setup) enrolled(msg enrolledMsg) tea.Cmd {
+	s.busy = false
+	switch {
+	case errors.Is(msg.err, core.ErrNoEnrollment):
+		// Another session replaced or removed this enrolment: start over.
+		s.loaded, s.qr = false, nil
+		s.f.setValue(s.input, "")
+		return tea.Batch(flashCmd("Set-up was started again elsewhere: scan the new code.", true), beginEnrollmentCmd(s.c))
+	case msg.err != nil:
+		in := s.f.get(s.input)
+		in.err = s.c.describe(msg.err)
+		if errors.Is(msg.err, core.ErrInvalidCode) {
+			in.err = "That code is not valid. Check the account in the app and the phone's time, then try again."
+		}
+		s.f.setValue(s.input, "")
+		s.f.setFocus(s.input)
+		return nil
+	}
+	s.en, s.qr = core.Enrollment{}, nil
+	s.codes = msg.codes
+	for _, i := range []int{s.input, s.submit, s.cancel} {
+		s.f.get(i).hidden = true
+	}
+	s.f.get(s.done).hidden = false
+	s.f.setFocus(s.done)
+	return sessionCmd(msg.sess, true, "Multi-factor authentication has been set up.")
+}
+
+func (s *setup) ShortHelp() []key.Binding {
+	k := s.c.keys
+	var out []key.Binding
+	if s.f.typing() {
+		out = append(out, with(k.Enter, "enter", "set up"))
+	} else {
+		out = s.formHelp()
+	}
+	if s.c.st.Plain && s.qr != nil {
+		out = append(out, k.InvertQR)
+	}
+	return out
+}

@@ -1,0 +1,99 @@
+package tui
+
+import (
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+)
+
+// Styles are every style the console draws with, built from one program's
+// renderer: an SSH session gets its own colour profile, never the process's.
+// Colours are the 16 ANSI colours, which terminal themes adapt to their
+// background, so the console reads on light and dark themes alike; with
+// NO_COLOR (the Ascii profile) nothing is coloured and focus is shown by
+// characters instead.
+type Styles struct {
+	r     *lipgloss.Renderer
+	Plain bool // no colours and no attributes: focus must show in characters
+	// DarkBackground is the terminal's theme, read only where colours are
+	// off: the QR code's glyphs must then follow it.
+	DarkBackground bool
+
+	Bar, BarItem, BarActive, BarFocused, BarUser lipgloss.Style
+	FlashOK, FlashErr                            lipgloss.Style
+	Title, Label, LabelFocused, Hint, Error, Ok  lipgloss.Style
+	Button, ButtonFocused                        lipgloss.Style
+	Value, Key                                   lipgloss.Style
+	Header, Row, RowSelected                     lipgloss.Style
+	InputText, InputPlaceholder, Cursor          lipgloss.Style
+	// QR draws the code dark on light whatever the terminal's theme.
+	QR   lipgloss.Style
+	Help help.Styles
+}
+
+// NewStyles builds the styles for one program.
+func NewStyles(r *lipgloss.Renderer) Styles {
+	plain := r.ColorProfile() == termenv.Ascii
+	s := Styles{r: r, Plain: plain}
+	if plain {
+		s.DarkBackground = r.HasDarkBackground()
+	}
+	red, green, blue, gray := lipgloss.Color("1"), lipgloss.Color("2"), lipgloss.Color("4"), lipgloss.Color("8")
+
+	s.Bar = r.NewStyle()
+	s.BarItem = r.NewStyle()
+	s.BarActive = r.NewStyle().Bold(true).Underline(true)
+	s.BarFocused = r.NewStyle().Reverse(true).Bold(true)
+	s.BarUser = r.NewStyle().Faint(true)
+
+	s.FlashOK = r.NewStyle().Foreground(green).Bold(true)
+	s.FlashErr = r.NewStyle().Foreground(red).Bold(true)
+
+	s.Title = r.NewStyle().Bold(true).Foreground(blue)
+	s.Label = r.NewStyle()
+	s.LabelFocused = r.NewStyle().Bold(true)
+	s.Hint = r.NewStyle().Foreground(gray)
+	s.Error = r.NewStyle().Foreground(red)
+	s.Ok = r.NewStyle().Foreground(green)
+	s.Button = r.NewStyle()
+	s.ButtonFocused = r.NewStyle().Reverse(true).Bold(true)
+	s.Value = r.NewStyle().Bold(true)
+	s.Key = r.NewStyle().Bold(true)
+
+	s.Header = r.NewStyle().Bold(true).Underline(true)
+	s.Row = r.NewStyle()
+	s.RowSelected = r.NewStyle().Reverse(true)
+
+	s.InputText = r.NewStyle()
+	s.InputPlaceholder = r.NewStyle().Foreground(gray)
+	s.Cursor = r.NewStyle()
+	if plain {
+		// The cursor is drawn reversed, which the Ascii profile drops: show a
+		// block instead where the cursor sits after the text.
+		s.Cursor = r.NewStyle().Transform(func(c string) string {
+			if c == " " {
+				return "█"
+			}
+			return c
+		})
+	}
+
+	// Black on bright white: ANSI 0 and 15 stay dark and light in every
+	// common theme; truecolor terminals get exact black and white.
+	s.QR = r.NewStyle().Foreground(lipgloss.CompleteColor{TrueColor: "#000000", ANSI256: "16", ANSI: "0"}).
+		Background(lipgloss.CompleteColor{TrueColor: "#FFFFFF", ANSI256: "231", ANSI: "15"})
+
+	keyStyle := r.NewStyle().Bold(true)
+	descStyle := r.NewStyle().Foreground(gray)
+	sepStyle := r.NewStyle().Foreground(gray)
+	s.Help = help.Styles{
+		Ellipsis:       sepStyle,
+		ShortKey:       keyStyle,
+		ShortDesc:      descStyle,
+		ShortSeparator: sepStyle,
+		FullKey:        keyStyle,
+		FullDesc:       descStyle,
+		FullSeparator:  sepStyle,
+	}
+	return s
+}

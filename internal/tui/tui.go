@@ -1,0 +1,326 @@
+// Package tui is smartmfa's console: Bubble Tea screens to log in, enrol an
+// authenticator, and administer an account's MFA policy, users and audit
+// trail. It calls internal/core for everything and never the store. Each
+// program gets its own Common (styles from its own renderer, keys, session),
+// so one process can serve many consoles over SSH.
+package tui
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/smartnumbers/smartmfa/internal/core"
+	"github.com/smartnumbers/smartmfa/internal/tui/termquery"
+)
+
+func init() {
+	// bubbletea's init has run by now (this package imports it): give the
+	// process its TERM back. See package termquery.
+	termquery.Restore()
+}
+
+// Minimum window in which the console draws anything but a notice.
+const (
+	minWidth  = 30
+	minHeight = 8
+)
+
+// Options configure one console program.
+type Options struct {
+	// Source is written in the audit trail for this console's actions:
+	// "local:<os user>" or "ssh:<address>".
+	Source string
+	// Renderer is the program's own renderer (its colour profile and
+	// background); nil uses lipgloss's default, on os.Stdout. Set its
+	// background (SetHasDarkBackground) first: without colours the console
+	// reads it to draw the QR code the right way round, and lipgloss would
+	// otherwise ask the terminal, racing the program for its input.
+	Renderer *lipgloss.Renderer
+	// Now is the clock used for display (lock countdowns); time.Now if nil.
+	Now func() time.Time
+}
+
+// New builds the console's root model for one program. ctx bounds every core
+// call it makes: cancel it when the session ends.
+func New(ctx context.Context, svc *core.Service, opts Options) tea.Model {
+	r := opts.Renderer
+	if r == nil {
+		r = lipgloss.DefaultRenderer()
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	c := &Common{ctx: ctx, svc: svc, source: opts.Source, st: NewStyles(r), keys: newKeyMap(), now: now}
+	h := help.New()
+	h.Styles = c.st.Help
+	m := &model{c: c, help: h}
+	m.cur, m.scr = scrLogin, newLogin(c)
+	return m
+}
+
+// model is the root: it owns the window size, global keys, the top menu,
+// the flash line under it and the help footer, and swaps screens on
+// gotoMsg. Everything else belongs to the screens.
+type model struct {
+	c         *Common
+	cur       screenID
+	scr       screen
+	menuFocus bool // the top menu has the focus, not the screen
+	menuSel   int  // the highlighted menu item while it has the focus
+	flash     flashMsg
+	help      help.Model
+	fullHelp  bool
+	users     *users // the users page a user page was opened from
+}
+
+// screen is one page of the console. Update returns the screen itself
+// (screens are pointers); Focus and Enter report false when the focus
+// leaves the screen, so that the root can move it to the top menu.
+type screen interface {
+	Init() tea.Cmd
+	Update(tea.Msg) (screen, tea.Cmd)
+	View() string
+	SetSize(w, h int)
+	ShortHelp() []key.Binding
+	FullHelp() [][]key.Binding
+	Focus(step int) bool // Tab (+1) or Shift+Tab (-1)
+	Enter(first bool) bool
+	Blur()
+	Typing() bool          // a text field has the focus
+	Back() (tea.Cmd, bool) // Esc; false when the screen has nothing to go back to
+}
+
+// logoutMsg ends the session.
+type logoutMsg struct{}
+
+// Init starts the first screen.
+func (m *model) Init() tea.Cmd {
+	m.scr.Enter(true)
+	return m.scr.Init()
+}
+
+// Update handles the root's own messages and hands the rest to the screen.
+func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmd tea.Cmd
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.c.width, m.c.height = max(0, msg.Width), max(0, msg.Height)
+	case tea.KeyMsg:
+		cmd = m.key(msg)
+	case gotoMsg:
+		cmd = m.navigate(msg.to, msg.userID, true)
+		if msg.err != "" {
+			m.flash = flashMsg{text: msg.err, err: true}
+		}
+	case sessionMsg:
+		cmd = m.setSession(msg)
+	case logoutMsg:
+		m.c.sess = core.Session{}
+		m.c.epoch++
+		m.flash = flashMsg{text: "You have logged out."}
+		cmd = m.navigate(scrLogin, 0, false)
+	case flashMsg:
+		m.flash = msg
+	case interface{ epochOf() int }:
+		if msg.epochOf() == m.c.epoch {
+			m.scr, cmd = m.scr.Update(msg)
+		}
+	default:
+		m.scr, cmd = m.scr.Update(msg)
+	}
+	m.layout()
+	return m, cmd
+}
+
+// key handles the global keys, the top menu, and focus moves; the rest goes
+// to the screen. While a text field has the focus, printable keys are its.
+func (m *model) key(msg tea.KeyMsg) tea.Cmd {
+	k := m.c.keys
+	if key.Matches(msg, k.Quit) {
+		return tea.Quit
+	}
+	if m.menuFocus {
+		return m.menuKey(msg)
+	}
+	switch {
+	case key.Matches(msg, k.Next), key.Matches(msg, k.Prev):
+		step := 1
+		if key.Matches(msg, k.Prev) {
+			step = -1
+		}
+		if !m.scr.Focus(step) {
+			if m.hasMenu() {
+				m.focusMenu()
+			} else {
+				m.scr.Enter(step > 0) // no menu before login: wrap around
+			}
+		}
+		return nil
+	case key.Matches(msg, k.Back):
+		if cmd, ok := m.scr.Back(); ok {
+			return cmd
+		}
+		if m.hasMenu() {
+			m.focusMenu()
+		}
+		return nil
+	case key.Matches(msg, k.Help) && !m.scr.Typing():
+		m.fullHelp = !m.fullHelp
+		return nil
+	}
+	var cmd tea.Cmd
+	m.scr, cmd = m.scr.Update(msg)
+	return cmd
+}
+
+// setSession takes the session a screen obtained, with its confirmation,
+// and moves to where the new stage belongs unless the screen may stay.
+func (m *model) setSession(msg sessionMsg) tea.Cmd {
+	m.c.sess = msg.sess
+	m.flash = flashMsg{text: msg.flash} // an error from before the change is over
+	if msg.stay && m.allowed(m.cur) == m.cur {
+		return nil
+	}
+	return m.navigate(m.landing(), 0, false)
+}
+
+// landing is where a session goes after logging in or changing stage.
+func (m *model) landing() screenID {
+	switch m.c.sess.Stage() {
+	case core.StageCode:
+		return scrCode
+	case core.StageSetupMFA:
+		return scrSetup
+	case core.StageSignedIn:
+		return scrMyMFA
+	}
+	return scrLogin
+}
+
+// allowed is the screen the session may see when it asks for to: before the
+// login is complete only the login screens, during forced set-up only
+// set-up, and the administrator screens only for administrators.
+func (m *model) allowed(to screenID) screenID {
+	s := m.c.sess
+	switch s.Stage() {
+	case core.StageNone:
+		if to == scrRegister {
+			return scrRegister
+		}
+		return scrLogin
+	case core.StageCode:
+		return scrCode
+	case core.StageSetupMFA:
+		return scrSetup
+	}
+	switch to {
+	case scrLogin, scrRegister, scrCode:
+		return scrMyMFA
+	case scrAccount, scrUsers, scrUser, scrAudit:
+		if !s.IsAdmin() {
+			return -1
+		}
+	}
+	return to
+}
+
+// navigate shows screen to, or what the session may see instead. byUser
+// marks a move the user asked for: it clears the flash line.
+func (m *model) navigate(to screenID, userID int64, byUser bool) tea.Cmd {
+	dest := m.allowed(to)
+	if dest < 0 {
+		m.flash = flashMsg{text: "That page is for account administrators.", err: true}
+		return nil
+	}
+	if byUser && dest != m.cur {
+		m.flash = flashMsg{}
+	}
+	if dest == scrSetup && m.c.sess.Stage() == core.StageSetupMFA && m.cur != scrSetup {
+		notice := "Your account requires multi-factor authentication: set it up to continue."
+		if m.flash.text != "" && !m.flash.err {
+			notice = m.flash.text + " " + notice
+		}
+		m.flash = flashMsg{text: notice}
+	}
+	m.menuFocus = false
+	if dest == scrSetup && m.cur == scrSetup {
+		// Starting set-up again would replace the secret the user may
+		// have scanned already.
+		m.scr.Enter(true)
+		return nil
+	}
+	switch {
+	case dest == scrUsers && m.cur == scrUser && m.users != nil:
+		m.scr = m.users // back from a user to the same search and page
+	default:
+		m.scr = m.newScreen(dest, userID)
+	}
+	if u, ok := m.scr.(*users); ok {
+		m.users = u
+	} else if dest != scrUser {
+		m.users = nil
+	}
+	m.cur = dest
+	m.layout()
+	m.scr.Enter(true)
+	return m.scr.Init()
+}
+
+func (m *model) newScreen(id screenID, userID int64) screen {
+	c := m.c
+	switch id {
+	case scrRegister:
+		return newRegister(c)
+	case scrCode:
+		return newCode(c)
+	case scrMyMFA:
+		return newMyMFA(c)
+	case scrSetup:
+		return newSetup(c)
+	case scrAccount:
+		return newAccount(c)
+	case scrUsers:
+		return newUsers(c)
+	case scrUser:
+		return newUser(c, userID)
+	case scrAudit:
+		return newAudit(c)
+	}
+	return newLogin(c)
+}
+
+// layout gives the screen the space left by the menu, flash and footer.
+func (m *model) layout() {
+	w, h := m.c.width, m.c.height
+	m.help.Width = w
+	m.scr.SetSize(w, max(0, h-2-lineCount(m.footerView())))
+}
+
+// View draws the menu, the flash line, the screen and the help footer,
+// never more than the window holds.
+func (m *model) View() string {
+	w, h := m.c.width, m.c.height
+	if w <= 0 || h <= 0 {
+		return ""
+	}
+	if w < minWidth || h < minHeight {
+		return fit(wrap(sizeNotice("The window is too small", minWidth, minHeight, w, h), w), w, h)
+	}
+	footer := m.footerView()
+	parts := []string{m.barView(), m.flashView()}
+	if bodyH := h - 2 - lineCount(footer); bodyH > 0 {
+		parts = append(parts, padLines(fit(m.scr.View(), w, bodyH), bodyH))
+	}
+	if footer != "" {
+		parts = append(parts, footer)
+	}
+	out := strings.Join(parts, "\n")
+	return fit(out, w, h)
+}

@@ -1,0 +1,295 @@
+package tui
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/smartnumbers/smartmfa/internal/core"
+)
+
+// userPage updates one user of the account: name, email, role, disabled,
+// a new password, and the Multi-Factor Authentication section whose Remove
+// MFA asks for a confirmation that names the user.
+type userPage struct {
+	base
+	id     int64
+	u      core.User
+	loaded bool
+	mode   userMode
+
+	name, email, role, disabled, save, reset, back int
+	pass, again, setPass, cancelPass               int
+	remove, reason, confirmRemove, cancelRemove    int
+}
+
+type userMode int
+
+const (
+	modeEdit userMode = iota
+	modePassword
+	modeRemove
+)
+
+var userRoles = []string{string(core.RoleUser), string(core.RoleAdmin)}
+
+func newUser(c *Common, id int64) *userPage {
+	s := &userPage{base: newBase(c), id: id}
+	s.name = s.f.text("Name", "", core.MaxDisplayNameLen, false)
+	s.email = s.f.text("Email", "", core.MaxEmailLen, false)
+	s.role = s.f.choice("Role", userRoles...)
+	s.disabled = s.f.check("Disabled: cannot log in", false)
+	s.save = s.f.button("Save")
+	s.reset = s.f.button("Reset password")
+	s.back = s.f.button("Back")
+	s.pass = s.f.text("New password", "at least 8 characters", core.MaxPasswordLen, true)
+	s.again = s.f.text("Repeat", "", core.MaxPasswordLen, true)
+	s.setPass = s.f.button("Set password")
+	s.cancelPass = s.f.button("Cancel")
+	s.remove = s.f.button("Remove MFA")
+	s.reason = s.f.text("Reason", "optional, for the audit trail", 200, false)
+	s.confirmRemove = s.f.button("Remove MFA")
+	s.cancelRemove = s.f.button("Cancel")
+	s.show()
+	return s
+}
+
+type userMsg struct {
+	stamp
+	u     core.User
+	err   error
+	flash string // the confirmation of the change that reloaded the user
+}
+
+type userDoneMsg struct {
+	stamp
+	what string // "saved", "password", "mfa"
+	err  error
+}
+
+func getUserCmd(c *Common, id int64, flash string) tea.Cmd {
+	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
+	return func() tea.Msg {
+		u, err := svc.GetUser(ctx, sess, id)
+		return userMsg{stamp: st, u: u, err: err, flash: flash}
+	}
+}
+
+func updateUserCmd(c *Common, id int64, up core.UserUpdate) tea.Cmd {
+	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
+	return func() tea.Msg {
+		_, err := svc.UpdateUser(ctx, sess, id, up)
+		return userDoneMsg{stamp: st, what: "saved", err: err}
+	}
+}
+
+func resetPasswordCmd(c *Common, id int64, password string) tea.Cmd {
+	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
+	return func() tea.Msg {
+		return userDoneMsg{stamp: st, what: "password", err: svc.ResetPassword(ctx, sess, id, password)}
+	}
+}
+
+func removeUserMFACmd(c *Common, id int64, reason string) tea.Cmd {
+	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
+	return func() tea.Msg {
+		return userDoneMsg{stamp: st, what: "mfa", err: svc.RemoveUserMFA(ctx, sess, id, reason)}
+	}
+}
+
+func (s *userPage) Init() tea.Cmd { return getUserCmd(s.c, s.id, "") }
+
+// show hides what does not apply: everything until the user is loaded, the
+// edit buttons in a dialog, Remove MFA for a user without MFA.
+func (s *userPage) show() {
+	edit := s.loaded && s.mode == modeEdit
+	for _, i := range []int{s.name, s.email, s.role, s.disabled} {
+		s.f.get(i).hidden = !s.loaded
+	}
+	for _, i := range []int{s.save, s.reset, s.back} {
+		s.f.get(i).hidden = !edit
+	}
+	for _, i := range []int{s.pass, s.again, s.setPass, s.cancelPass} {
+		s.f.get(i).hidden = s.mode != modePassword
+	}
+	s.f.get(s.remove).hidden = !edit || s.u.MFA == "none"
+	for _, i := range []int{s.reason, s.confirmRemove, s.cancelRemove} {
+		s.f.get(i).hidden = s.mode != modeRemove
+	}
+}
+
+// name is the user as sentences name them.
+func (s *userPage) username() string { return clean(s.u.Username, core.MaxUsernameLen) }
+
+func (s *userPage) Back() (tea.Cmd, bool) {
+	if s.mode != modeEdit {
+		s.closeDialog(s.reset)
+		return nil, true
+	}
+	return gotoCmd(scrUsers), true
+}
+
+// closeDialog returns to editing with the focus on focus.
+func (s *userPage) closeDialog(focus int) {
+	if s.mode == modeRemove {
+		focus = s.remove
+	}
+	s.mode = modeEdit
+	for _, i := range []int{s.pass, s.again, s.reason} {
+		s.f.setValue(i, "")
+	}
+	s.f.clearErrors()
+	s.show()
+	s.f.setFocus(focus)
+	s.f.ensureFocus()
+}
+
+func (s *userPage) Update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case userMsg:
+		if msg.err != nil {
+			return s, gotoErrCmd(scrUsers, "Could not open the user: "+s.c.describe(msg.err))
+		}
+		// The fields hold the text as drawn: cleaned, and compared cleaned
+		// on Save, so that only what the administrator typed is sent.
+		s.u, s.loaded = msg.u, true
+		s.u.DisplayName, s.u.Email = clean(msg.u.DisplayName, 0), clean(msg.u.Email, 0)
+		s.f.setValue(s.name, s.u.DisplayName)
+		s.f.setValue(s.email, s.u.Email)
+		s.f.get(s.role).choice = 0
+		if msg.u.Role == core.RoleAdmin {
+			s.f.get(s.role).choice = 1
+		}
+		s.f.get(s.disabled).checked = msg.u.Disabled
+		s.show()
+		s.refocus()
+		if msg.flash != "" {
+			return s, flashCmd(msg.flash, false)
+		}
+	case userDoneMsg:
+		return s, s.done(msg)
+	case tea.KeyMsg:
+		ev, cmd := s.f.update(msg)
+		if ev == evSubmit || ev == evPress {
+			return s, s.activate()
+		}
+		return s, cmd
+	}
+	return s, nil
+}
+
+// activate does what Enter on the focused control means.
+func (s *userPage) activate() tea.Cmd {
+	if s.busy {
+		return nil
+	}
+	f := s.f.focused()
+	switch {
+	case f == s.back:
+		return gotoCmd(scrUsers)
+	case f == s.reset:
+		s.mode = modePassword
+		s.show()
+		s.f.setFocus(s.pass)
+	case f == s.remove:
+		s.mode = modeRemove
+		s.f.get(s.confirmRemove).label = "Remove MFA from " + s.username()
+		s.show()
+		s.f.setFocus(s.reason)
+	case f == s.cancelPass || f == s.cancelRemove:
+		s.closeDialog(s.reset)
+	case f == s.pass:
+		s.f.setFocus(s.again)
+	case s.mode == modePassword:
+		if s.f.value(s.pass) != s.f.value(s.again) {
+			s.f.get(s.again).err = "The two passwords do not match."
+			s.f.setValue(s.again, "")
+			s.f.setFocus(s.again)
+			return nil
+		}
+		s.busy = true
+		return resetPasswordCmd(s.c, s.id, s.f.value(s.pass))
+	case s.mode == modeRemove:
+		s.busy = true
+		return removeUserMFACmd(s.c, s.id, strings.TrimSpace(s.f.value(s.reason)))
+	default:
+		return s.saveCmd()
+	}
+	return nil
+}
+
+// saveCmd sends the fields that changed.
+func (s *userPage) saveCmd() tea.Cmd {
+	var up core.UserUpdate
+	changed := false
+	if v := strings.TrimSpace(s.f.value(s.name)); v != s.u.DisplayName {
+		up.DisplayName, changed = &v, true
+	}
+	if v := strings.TrimSpace(s.f.value(s.email)); v != s.u.Email {
+		up.Email, changed = &v, true
+	}
+	if r := core.Role(userRoles[s.f.get(s.role).choice]); r != s.u.Role {
+		up.Role, changed = &r, true
+	}
+	if d := s.f.get(s.disabled).checked; d != s.u.Disabled {
+		up.Disabled, changed = &d, true
+	}
+	if !changed {
+		return flashCmd("Nothing to save: no field was changed.", false)
+	}
+	s.f.clearErrors()
+	s.busy = true
+	return updateUserCmd(s.c, s.id, up)
+}
+
+func (s *userPage) done(msg userDoneMsg) tea.Cmd {
+	s.busy = false
+	if msg.err != nil {
+		if field, text, ok := fieldError(msg.err); ok {
+			fields := map[string]int{"name": s.name, "email": s.email, "password": s.pass, "reason": s.reason}
+			if i, ok := fields[field]; ok {
+				s.f.get(i).err = text
+				s.f.setFocus(i)
+				return nil
+			}
+		}
+		if errors.Is(msg.err, core.ErrNoMFA) {
+			s.closeDialog(s.reset)
+			return getUserCmd(s.c, s.id, "")
+		}
+		return flashCmd(s.c.describe(msg.err), true)
+	}
+	var text string
+	switch msg.what {
+	case "saved":
+		text = "Saved " + s.username() + "."
+	case "password":
+		text = "The password of " + s.username() + " was reset."
+	case "mfa":
+		text = "Multi-factor authentication was removed from " + s.username() + "."
+	}
+	s.closeDialog(s.reset)
+	return getUserCmd(s.c, s.id, text)
+}
+
+func (s *userPage) SetSize(w, h int) {
+	s.base.SetSize(w, h)
+	s.f.setInputWidth(min(40, max(8, s.w-18)))
+}
+
+func (s *userPage) ShortHelp() []key.Binding {
+	k := s.c.keys
+	if s.f.typing() {
+		desc := "save"
+		switch s.mode {
+		case modePassword:
+			desc = "set password"
+		case modeRemove:
+			desc = "remove MFA"
+		}
+		return []key.Binding{with(k.Enter, "enter", desc)}
+	}
+	return s.formHelp()
+}

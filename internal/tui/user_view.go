@@ -1,0 +1,58 @@
+package tui
+
+import "strings"
+
+func (s *userPage) View() string {
+	st := s.c.st
+	w := max(10, s.w-4)
+	var b strings.Builder
+	if !s.loaded {
+		return "  " + st.Title.Render("User") + "\n\n  " + st.Hint.Render("Loading…")
+	}
+	u := s.u
+	b.WriteString("  " + st.Title.Render("User "+s.username()) + "  " +
+		st.Hint.Render("created "+formatTime(u.CreatedAt)+", updated "+formatTime(u.UpdatedAt)) + "\n\n")
+	inputW := min(40, max(8, s.w-18))
+	b.WriteString(s.f.fieldView(s.name, 12, inputW) + "\n")
+	b.WriteString(s.f.fieldView(s.email, 12, inputW) + "\n")
+	b.WriteString(s.f.choiceView(s.role, 12) + "\n")
+	b.WriteString(s.f.checkView(s.disabled) + "\n")
+	switch s.mode {
+	case modePassword:
+		b.WriteString("\n  " + st.Label.Render("New password for "+s.username()+":") + "\n")
+		b.WriteString(s.f.fieldView(s.pass, 12, inputW) + "\n")
+		b.WriteString(s.f.fieldView(s.again, 12, inputW) + "\n")
+		b.WriteString(s.f.buttonsView(s.setPass, s.cancelPass) + s.busyView() + "\n")
+	case modeEdit:
+		b.WriteString(s.f.buttonsView(s.save, s.reset, s.back) + s.busyView() + "\n")
+	default:
+		b.WriteString("\n")
+	}
+
+	b.WriteString("\n  " + st.Title.Render("Multi-Factor Authentication") + "\n")
+	state := "Not set up"
+	switch u.MFA {
+	case "active":
+		state = "On"
+	case "pending":
+		state = "Set-up started, not finished"
+	}
+	b.WriteString("  " + st.Label.Render(padRight("Status", 12)) + " " + st.Value.Render(state) + "\n")
+	if s.mode == modeRemove {
+		name := s.username()
+		b.WriteString("\n" + indentLines(st.Error.Render(wrap("Remove multi-factor authentication from "+name+"?", w)), "  ") + "\n")
+		b.WriteString(indentLines(wrap(name+" will log in with their password alone, or be sent to MFA setup if the account requires MFA.", w), "  ") + "\n")
+		b.WriteString(s.f.fieldView(s.reason, 12, inputW) + "\n")
+		b.WriteString(s.f.buttonsView(s.confirmRemove, s.cancelRemove) + s.busyView())
+	} else if !s.f.get(s.remove).hidden {
+		b.WriteString(s.f.buttonsView(s.remove))
+	}
+	return b.String()
+}
+
+func (s *userPage) busyView() string {
+	if !s.busy {
+		return ""
+	}
+	return "  " + s.c.st.Hint.Render("Working…")
+}

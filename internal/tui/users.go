@@ -1,0 +1,199 @@
+package tui
+
+import (
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/smartnumbers/smartmfa/internal/core"
+)
+
+// users lists the account's users: a search that filters as you type, MFA
+// and role filters, and a table a page at a time. Enter or Update opens the
+// selected user.
+type users struct {
+	base
+	search, mfa, role, table, update int
+
+	rows   []core.User
+	sel    int
+	after  int64   // cursor of the page shown
+	next   int64   // cursor of the following page, 0 on the last
+	prev   []int64 // cursors of the pages before, for PgUp
+	loaded bool
+
+	// Searches run one at a time; keys typed meanwhile only bump seq, and
+	// the newest query is sent when the running one returns. Results of an
+	// older query are dropped.
+	seq      int
+	inFlight bool
+	pending  bool
+	selLast  bool // select the last row of the coming page (↑ from a page's top)
+}
+
+var (
+	mfaChoices  = []string{"all", "on", "off"}
+	roleChoices = []string{"all", "admin", "user"}
+)
+
+func newUsers(c *Common) *users {
+	s := &users{base: newBase(c)}
+	s.search = s.f.text("Search", "username, name or email", core.MaxSearchLen, false)
+	s.mfa = s.f.choice("MFA", mfaChoices...)
+	s.role = s.f.choice("Role", roleChoices...)
+	s.table = s.f.area("Users")
+	s.update = s.f.button("Update")
+	return s
+}
+
+type usersMsg struct {
+	stamp
+	seq  int
+	page core.UserPage
+	err  error
+}
+
+func searchUsersCmd(c *Common, seq int, q core.UserQuery) tea.Cmd {
+	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
+	return func() tea.Msg {
+		page, err := svc.SearchUsers(ctx, sess, sess.AccountID(), q)
+		return usersMsg{stamp: st, seq: seq, page: page, err: err}
+	}
+}
+
+// Init runs the search, again when the page is shown anew: a query that was
+// in flight when the page was left answered elsewhere and is forgotten.
+func (s *users) Init() tea.Cmd {
+	s.inFlight, s.pending = false, false
+	return s.query(false)
+}
+
+// pageSize is how many rows fit under the search, filters and header.
+func (s *users) pageSize() int { return max(1, s.h-5) }
+
+// query asks for the page at s.after with the current filters; reset goes
+// back to the first page.
+func (s *users) query(reset bool) tea.Cmd {
+	if reset {
+		s.after, s.prev, s.sel = 0, nil, 0
+	}
+	s.seq++
+	if s.inFlight {
+		s.pending = true
+		return nil
+	}
+	return s.send()
+}
+
+func (s *users) send() tea.Cmd {
+	s.inFlight, s.pending = true, false
+	q := core.UserQuery{Term: s.f.value(s.search), After: s.after, Limit: s.pageSize()}
+	if v := mfaChoices[s.f.get(s.mfa).choice]; v != "all" {
+		q.MFA = v
+	}
+	if v := roleChoices[s.f.get(s.role).choice]; v != "all" {
+		q.Role = core.Role(v)
+	}
+	return searchUsersCmd(s.c, s.seq, q)
+}
+
+func (s *users) Update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case usersMsg:
+		s.inFlight = false
+		if msg.seq == s.seq {
+			if msg.err != nil {
+				return s, flashCmd("Search failed: "+s.c.describe(msg.err), true)
+			}
+			s.rows, s.next, s.loaded = msg.page.Users, msg.page.Next, true
+			if s.selLast {
+				s.sel, s.selLast = len(s.rows)-1, false
+			}
+			s.sel = min(max(s.sel, 0), max(len(s.rows)-1, 0))
+		}
+		if s.pending {
+			return s, s.send()
+		}
+	case tea.KeyMsg:
+		return s, s.key(msg)
+	}
+	return s, nil
+}
+
+func (s *users) key(msg tea.KeyMsg) tea.Cmd {
+	k := s.c.keys
+	inList := s.f.isFocused(s.search) || s.f.isFocused(s.table)
+	switch {
+	case inList && key.Matches(msg, k.Down):
+		return s.move(1)
+	case inList && key.Matches(msg, k.Up):
+		return s.move(-1)
+	case key.Matches(msg, k.PageDn):
+		return s.nextPage()
+	case key.Matches(msg, k.PageUp):
+		return s.prevPage(false)
+	case s.f.isFocused(s.table) && key.Matches(msg, k.Enter):
+		return s.open()
+	}
+	ev, cmd := s.f.update(msg)
+	switch {
+	case ev == evChanged:
+		return tea.Batch(cmd, s.query(true))
+	case ev == evSubmit, ev == evPress && s.f.isFocused(s.update):
+		return s.open()
+	}
+	return cmd
+}
+
+// move steps the selection, turning the page at either end.
+func (s *users) move(step int) tea.Cmd {
+	n := s.sel + step
+	switch {
+	case n >= len(s.rows):
+		return s.nextPage()
+	case n < 0:
+		return s.prevPage(true)
+	}
+	s.sel = n
+	return nil
+}
+
+func (s *users) nextPage() tea.Cmd {
+	if s.next == 0 {
+		return nil
+	}
+	s.prev = append(s.prev, s.after)
+	s.after, s.sel = s.next, 0
+	return s.query(false)
+}
+
+func (s *users) prevPage(selLast bool) tea.Cmd {
+	if len(s.prev) == 0 {
+		return nil
+	}
+	s.after = s.prev[len(s.prev)-1]
+	s.prev = s.prev[:len(s.prev)-1]
+	s.sel, s.selLast = 0, selLast
+	return s.query(false)
+}
+
+func (s *users) open() tea.Cmd {
+	if s.sel < 0 || s.sel >= len(s.rows) {
+		return nil
+	}
+	id := s.rows[s.sel].ID
+	return func() tea.Msg { return gotoMsg{to: scrUser, userID: id} }
+}
+
+func (s *users) SetSize(w, h int) {
+	s.base.SetSize(w, h)
+	s.f.setInputWidth(min(40, max(8, s.w-12)))
+}
+
+func (s *users) ShortHelp() []key.Binding {
+	k := s.c.keys
+	switch {
+	case s.f.isFocused(s.search), s.f.isFocused(s.table):
+		return []key.Binding{with(k.Up, "↑/↓", "select"), with(k.Enter, "enter", "open"), with(k.PageDn, "pgdn/up", "page")}
+	}
+	return s.formHelp()
+}

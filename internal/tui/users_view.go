@@ -1,0 +1,80 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/smartnumbers/smartmfa/internal/core"
+)
+
+// userColumns are the widths of the users table but the name's, which takes
+// what is left.
+const (
+	colUsername = 18
+	colRole     = 6
+	colMFA      = 8
+	colState    = 8
+)
+
+func (s *users) View() string {
+	st := s.c.st
+	var b strings.Builder
+	b.WriteString(s.f.fieldView(s.search, 6, min(40, max(8, s.w-12))) + "\n")
+	b.WriteString(s.f.choiceView(s.mfa, 6) + "   " + s.f.choiceView(s.role, 4) + "\n\n")
+
+	nameW := max(4, s.w-2-colUsername-colRole-colMFA-colState-4)
+	header := padRight("Username", colUsername) + " " + padRight("Name", nameW) + " " +
+		padRight("Role", colRole) + " " + padRight("MFA", colMFA) + " " + padRight("Status", colState)
+	b.WriteString(s.f.gutter(s.table) + st.Header.Render(strings.TrimRight(header, " ")) + "\n")
+	switch {
+	case !s.loaded:
+		b.WriteString("  " + st.Hint.Render("Searching…") + "\n")
+	case len(s.rows) == 0:
+		b.WriteString("  " + st.Hint.Render("No users match.") + "\n")
+	}
+	listFocused := s.f.isFocused(s.table) || s.f.isFocused(s.search)
+	for i, u := range s.rows {
+		state := ""
+		if u.Disabled {
+			state = "disabled"
+		}
+		line := padRight(clean(u.Username, core.MaxUsernameLen), colUsername) + " " +
+			padRight(clean(u.DisplayName, core.MaxDisplayNameLen), nameW) + " " +
+			padRight(string(u.Role), colRole) + " " + padRight(mfaLabel(u.MFA), colMFA) + " " + padRight(state, colState)
+		line = strings.TrimRight(line, " ")
+		switch {
+		case i == s.sel && listFocused:
+			b.WriteString("> " + st.RowSelected.Render(line) + "\n")
+		case i == s.sel:
+			b.WriteString("* " + st.Row.Render(line) + "\n")
+		default:
+			b.WriteString("  " + st.Row.Render(line) + "\n")
+		}
+	}
+	body := padLines(b.String(), max(1, s.h-1))
+	status := fmt.Sprintf("Page %d", len(s.prev)+1)
+	if s.next != 0 {
+		status += " · pgdn: next page"
+	}
+	if len(s.prev) > 0 {
+		status += " · pgup: previous"
+	}
+	foot := s.f.buttonsView(s.update) + "  " + st.Hint.Render(status)
+	if s.h <= 1 {
+		return foot
+	}
+	return body + "\n" + ansi.Truncate(foot, max(0, s.w), "")
+}
+
+// mfaLabel names a user's MFA state in the table.
+func mfaLabel(state string) string {
+	switch state {
+	case "active":
+		return "on"
+	case "pending":
+		return "pending"
+	}
+	return "off"
+}
