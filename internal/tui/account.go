@@ -85,8 +85,8 @@ func (s *account) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if msg.on {
 			text = "Saved: MFA is required now."
 			if msg.without > 0 {
-				text = fmt.Sprintf("Saved: MFA is required now; %s goes to set-up at next login.",
-					usersCount(msg.without, "user without it", "users without it"))
+				text = fmt.Sprintf("Saved: MFA is required now; %s to set-up at next login.",
+					usersCount(msg.without, "user without it goes", "users without it go"))
 			}
 		}
 		return s, tea.Batch(flashCmd(text, false), accountCmd(s.c))

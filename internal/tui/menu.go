@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -177,7 +178,23 @@ func (m *model) footerView() string {
 	}
 	global = append(global, helpKey, k.Quit)
 	if m.fullHelp {
-		return m.help.FullHelpView(append(full, global))
+		return m.help.FullHelpView(append(full, withoutKeys(global, slices.Concat(full...))))
 	}
-	return m.help.ShortHelpView(append(short, global...))
+	return m.help.ShortHelpView(append(short, withoutKeys(global, short)...))
+}
+
+// withoutKeys drops the bindings whose keys the screen already describes, so
+// that Esc is not listed as both "cancel" and "back/menu".
+func withoutKeys(global, screen []key.Binding) []key.Binding {
+	taken := map[string]bool{}
+	for _, b := range screen {
+		if b.Enabled() {
+			for _, k := range b.Keys() {
+				taken[k] = true
+			}
+		}
+	}
+	return slices.DeleteFunc(global, func(b key.Binding) bool {
+		return slices.ContainsFunc(b.Keys(), func(k string) bool { return taken[k] })
+	})
 }

@@ -10,7 +10,7 @@ func (s *userPage) View() string {
 		return "  " + st.Title.Render("User") + "\n\n  " + st.Hint.Render("Loading…")
 	}
 	u := s.u
-	b.WriteString("  " + st.Title.Render("User "+s.username()) + "  " +
+	b.WriteString("  " + st.Title.Render("User "+s.username()) + "\n  " +
 		st.Hint.Render("created "+formatTime(u.CreatedAt)+", updated "+formatTime(u.UpdatedAt)) + "\n\n")
 	inputW := min(40, max(8, s.w-18))
 	b.WriteString(s.f.fieldView(s.name, 12, inputW) + "\n")
