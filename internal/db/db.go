@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, CGO_ENABLED=0)
 )
@@ -29,11 +30,14 @@ type DB struct {
 	Path string
 }
 
+// busyTimeout is how long a connection waits for another process's lock.
+const busyTimeout = 10 * time.Second
+
 // pragmas are the settings the rules rely on: WAL for concurrent readers, FULL
 // sync so a used time step or failure counter is never lost, and a busy timeout
 // so processes queue for the write lock instead of failing.
 var pragmas = []string{
-	"busy_timeout(10000)",
+	fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()),
 	"journal_mode(WAL)",
 	"synchronous(FULL)",
 	"foreign_keys(1)",
@@ -56,6 +60,24 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err := prepareFile(path); err != nil {
 		return nil, err
 	}
+	// Several processes opening a new file at once race to switch it to WAL,
+	// and SQLite answers the losers SQLITE_BUSY without waiting: retry for as
+	// long as the busy timeout would have waited.
+	deadline := time.Now().Add(busyTimeout)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		d, err := open(ctx, path)
+		if err == nil || !errors.Is(err, ErrBusy) || time.Now().After(deadline) {
+			return d, err
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func open(ctx context.Context, path string) (*DB, error) {
 	sqldb, err := sql.Open("sqlite", dsn(path))
 	if err != nil {
 		return nil, fmt.Errorf("opening database %s: %w", path, err)
