@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/spf13/cobra"
+
+	"github.com/smartnumbers/smartmfa/internal/db"
+	"github.com/smartnumbers/smartmfa/internal/sshserve"
+	"github.com/smartnumbers/smartmfa/internal/tui"
+)
+
+// hostKeyFileName is the host key's name beside the database when
+// --host-key is absent.
+const hostKeyFileName = "ssh_host_ed25519_key"
+
+// serveOptions are the flags of `smartmfa serve`.
+type serveOptions struct {
+	listen        string
+	hostKey       string
+	idleTimeout   time.Duration
+	sessionLimit  time.Duration
+	maxSessions   int
+	maxPerAddress int
+	loginFailures int
+	loginBackoff  time.Duration
+	grace         time.Duration
+}
+
+// serveCommand serves the console over SSH: the daemon holds the database
+// and the key; its users need neither.
+func (a *app) serveCommand() *cobra.Command {
+	var o serveOptions
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the console over SSH, one console per session",
+		Long: `Serve the console over SSH, so that the users of a jump host reach it with
+"ssh -p 2222 host" and never need the database or key files, which stay with
+the user that runs this command.
+
+The SSH layer lets any client in: the console's own login (password, then
+code) is the authentication, with the same lockouts and audit trail as the
+local console; each session is audited as ssh:<address>. A terminal is
+required. The host key is created on first start (0600) beside the database
+unless --host-key names it; its fingerprint is logged for users to compare.
+
+Each session start and end is logged on standard error (address, user once
+signed in, duration), never a password or code. SIGTERM or SIGINT drains the
+server: new connections are refused and open sessions are told, then closed
+after --grace.`,
+		Args: exactArgs(),
+	}
+	c.RunE = a.action(func(cmd *cobra.Command, _ []string) error {
+		if err := o.check(); err != nil {
+			return err
+		}
+		return a.serve(cmd.Context(), o)
+	})
+	f := c.Flags()
+	f.StringVar(&o.listen, "listen", "127.0.0.1:2222", "`address` to listen on (host:port)")
+	f.StringVar(&o.hostKey, "host-key", "", "host key `path` (default "+hostKeyFileName+" beside the database)")
+	f.DurationVar(&o.idleTimeout, "idle-timeout", sshserve.DefaultIdleTimeout, "close a session after this long without a key pressed (warned a minute before)")
+	f.DurationVar(&o.sessionLimit, "session-limit", sshserve.DefaultSessionLimit, "close a session after this long whatever it does")
+	f.IntVar(&o.maxSessions, "max-sessions", sshserve.DefaultMaxSessions, "most sessions open at once")
+	f.IntVar(&o.maxPerAddress, "max-per-address", sshserve.DefaultMaxPerAddress, "most sessions open at once from one IP address")
+	f.IntVar(&o.loginFailures, "login-failures", sshserve.DefaultFailedLogins, "failed passwords or codes from one IP address before it must wait")
+	f.DurationVar(&o.loginBackoff, "login-backoff", sshserve.DefaultBackoff, "first wait of an address after --login-failures, doubled for each further failure up to 15m")
+	f.DurationVar(&o.grace, "grace", 10*time.Second, "on SIGTERM, how long open sessions are given before they are closed")
+	return c
+}
+
+// check refuses limits that would turn a protection off or make no sense.
+func (o serveOptions) check() error {
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"--idle-timeout", o.idleTimeout}, {"--session-limit", o.sessionLimit}, {"--login-backoff", o.loginBackoff}, {"--grace", o.grace}} {
+		if d.v <= 0 {
+			return usageError{fmt.Sprintf("%s must be a positive duration such as 10m, not %s", d.flag, d.v)}
+		}
+	}
+	for _, n := range []struct {
+		flag string
+		v    int
+	}{{"--max-sessions", o.maxSessions}, {"--max-per-address", o.maxPerAddress}, {"--login-failures", o.loginFailures}} {
+		if n.v <= 0 {
+			return usageError{fmt.Sprintf("%s must be 1 or more, not %d", n.flag, n.v)}
+		}
+	}
+	if _, _, err := net.SplitHostPort(o.listen); err != nil {
+		return usageError{fmt.Sprintf("--listen takes host:port, such as 127.0.0.1:2222, not %s", quote(o.listen))}
+	}
+	return nil
+}
+
+// serve runs the SSH server until SIGTERM or SIGINT, then drains it.
+func (a *app) serve(ctx context.Context, o serveOptions) error {
+	svc, err := a.openService(ctx)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	log := slog.New(slog.NewTextHandler(a.stderr, nil))
+
+	keyPath := o.hostKey
+	if keyPath == "" {
+		if keyPath, err = a.defaultHostKeyPath(); err != nil {
+			return err
+		}
+	}
+	signer, created, err := sshserve.LoadHostKey(keyPath)
+	if err != nil {
+		return err
+	}
+	if created {
+		log.Info("created host key", "path", keyPath, "fingerprint", sshserve.Fingerprint(signer))
+	}
+
+	srv, err := sshserve.New(sshserve.Config{
+		Console: func(ctx context.Context, s *sshserve.Session) tea.Model {
+			return tui.New(ctx, svc, tui.Options{Source: s.Source, Renderer: s.Renderer})
+		},
+		HostKey:       signer,
+		Log:           log,
+		IdleTimeout:   o.idleTimeout,
+		SessionLimit:  o.sessionLimit,
+		MaxSessions:   o.maxSessions,
+		MaxPerAddress: o.maxPerAddress,
+		FailedLogins:  o.loginFailures,
+		Backoff:       o.loginBackoff,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return failf("cannot listen on %s: %s", o.listen, oneLine(err.Error()))
+	}
+	// Signals are caught before the server says it is serving: a SIGTERM
+	// from then on drains it.
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	log.Info("serving the console", "address", ln.Addr().String(), "host_key", keyPath,
+		"fingerprint", sshserve.Fingerprint(signer), "connect", "ssh -p "+port+" HOST")
+	// The console does not report logins to the server yet: the audit
+	// trail, which core writes for each, does. It is followed through the
+	// drain, so that the sessions that end then are logged with their user.
+	follow, stopFollowing := context.WithCancel(context.WithoutCancel(ctx))
+	followed := make(chan struct{})
+	go func() {
+		defer close(followed)
+		srv.FollowAudit(follow, svc, time.Second)
+	}()
+	defer func() { stopFollowing(); <-followed }() // before svc.Close
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return failf("serving on %s: %s", o.listen, oneLine(err.Error()))
+	case <-ctx.Done():
+	}
+	stop() // a second signal now ends the process at once
+	log.Info("shutting down", "sessions", srv.Sessions(), "grace", o.grace.String())
+	err = srv.Shutdown(o.grace)
+	if serr := <-served; err == nil {
+		err = serr
+	}
+	if err != nil {
+		return failf("shutting down: %s", oneLine(err.Error()))
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// defaultHostKeyPath is the host key beside the database, found as
+// openService finds the database.
+func (a *app) defaultHostKeyPath() (string, error) {
+	path := a.dbPath
+	if path == "" {
+		path = a.getenv("SMARTMFA_DB")
+	}
+	if path == "" {
+		def, err := db.DefaultPath(a.getenv)
+		if err != nil {
+			return "", err
+		}
+		path = def
+	}
+	return filepath.Join(filepath.Dir(path), hostKeyFileName), nil
+}

@@ -1,0 +1,424 @@
+// Package sshserve serves smartmfa's console over SSH (charmbracelet/wish):
+// every SSH session runs its own console program, with its own renderer and
+// window, so that the users of a jump host reach the console without any
+// access to the database or key files, which stay with the server's user.
+//
+// The SSH layer lets any client in. The console's own login (password, then
+// code) is the authentication, and its lockouts are core's, shared with
+// local use. This package adds what a server needs around the console: a
+// terminal is required, keyboard idle timeout and session limit, caps on
+// sessions overall and per address, a per-address backoff after repeated
+// failed logins, panics contained to their session, and a graceful drain.
+package sshserve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/ssh"
+	"github.com/charmbracelet/wish"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// Defaults for the zero fields of a Config.
+const (
+	DefaultIdleTimeout   = 10 * time.Minute
+	DefaultWarning       = time.Minute
+	DefaultSessionLimit  = time.Hour
+	DefaultMaxSessions   = 100
+	DefaultMaxPerAddress = 10
+	DefaultFailedLogins  = 10
+	DefaultBackoff       = time.Minute
+	// Connections that open no console within this time are closed.
+	DefaultPreSessionTimeout = 30 * time.Second
+	// Frames a second the consoles draw at most: the first frame waits at
+	// most 17 ms, and a hundred idle consoles cost little.
+	DefaultFPS = 60
+)
+
+// Config configures a Server. Zero fields take the defaults above; a
+// negative duration or count turns that limit off.
+type Config struct {
+	// Console builds the console of one session. ctx ends with the session.
+	Console func(ctx context.Context, s *Session) tea.Model
+	// HostKey is the server's private host key (see LoadHostKey).
+	HostKey gossh.Signer
+	// Log receives one line as each session starts and ends, and the
+	// server's warnings; never a password, code or secret. Nil discards.
+	Log *slog.Logger
+
+	IdleTimeout  time.Duration // without keyboard input, a session ends
+	Warning      time.Duration // how long before the end a session is warned
+	SessionLimit time.Duration // the longest a session lasts
+
+	MaxSessions   int // sessions open at once
+	MaxPerAddress int // sessions open at once from one IP address
+
+	// After FailedLogins failed passwords or codes from one address, its
+	// new sessions are refused, and its sessions not signed in are ended,
+	// for Backoff, doubled for each further failure up to 15 minutes (or
+	// Backoff, if longer). Failures are forgotten an hour after the last.
+	FailedLogins int
+	Backoff      time.Duration
+
+	PreSessionTimeout time.Duration
+	FPS               int
+}
+
+func (c *Config) setDefaults() {
+	dur := func(d *time.Duration, def time.Duration) {
+		switch {
+		case *d == 0:
+			*d = def
+		case *d < 0:
+			*d = 0
+		}
+	}
+	num := func(n *int, def int) {
+		switch {
+		case *n == 0:
+			*n = def
+		case *n < 0:
+			*n = 0
+		}
+	}
+	dur(&c.IdleTimeout, DefaultIdleTimeout)
+	dur(&c.Warning, DefaultWarning)
+	dur(&c.SessionLimit, DefaultSessionLimit)
+	dur(&c.Backoff, DefaultBackoff)
+	dur(&c.PreSessionTimeout, DefaultPreSessionTimeout)
+	num(&c.MaxSessions, DefaultMaxSessions)
+	num(&c.MaxPerAddress, DefaultMaxPerAddress)
+	num(&c.FailedLogins, DefaultFailedLogins)
+	num(&c.FPS, DefaultFPS)
+	// A warning takes at most half of the time it warns about.
+	for _, d := range []time.Duration{c.IdleTimeout, c.SessionLimit} {
+		if d > 0 && c.Warning >= d {
+			c.Warning = d / 2
+		}
+	}
+}
+
+// Server is an SSH server of consoles.
+type Server struct {
+	cfg     Config
+	created time.Time
+	log     *slog.Logger
+	ssh     *ssh.Server
+	backoff *backoff
+
+	mu           sync.Mutex
+	sessions     map[*Session]struct{}
+	sources      map[string]*Session
+	perAddr      map[string]int
+	conns        int
+	connsPerAddr map[string]int
+	draining     bool
+	ended        bool // a session ended since FollowAudit last looked
+
+	following atomic.Bool        // FollowAudit runs
+	sync      chan chan struct{} // asks FollowAudit to read now
+	running   sync.WaitGroup
+}
+
+// connKey holds a connection's *trackedConn in its ssh.Context.
+type connKey struct{}
+
+// New builds a server from cfg; Serve starts it.
+func New(cfg Config) (*Server, error) {
+	if cfg.Console == nil || cfg.HostKey == nil {
+		return nil, errors.New("sshserve: a Config needs a Console and a HostKey")
+	}
+	cfg.setDefaults()
+	s := &Server{cfg: cfg, created: time.Now(), log: cfg.Log, sessions: map[*Session]struct{}{}, sources: map[string]*Session{},
+		perAddr: map[string]int{}, connsPerAddr: map[string]int{}, sync: make(chan chan struct{})}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.FailedLogins > 0 && cfg.Backoff > 0 {
+		s.backoff = newBackoff(cfg.FailedLogins, cfg.Backoff, max(15*time.Minute, cfg.Backoff))
+	}
+	opts := []ssh.Option{
+		func(srv *ssh.Server) error {
+			srv.AddHostKey(cfg.HostKey)
+			srv.ConnCallback = s.acceptConn
+			// Anything but a console (sftp and the like) is refused with a sentence.
+			srv.SubsystemHandlers = map[string]ssh.SubsystemHandler{"default": s.refuseSubsystem}
+			return nil
+		},
+		wish.WithMiddleware(func(ssh.Handler) ssh.Handler { return s.handle }),
+	}
+	// The connection's own limits only back up the session's: a connection
+	// outlives its console by a little.
+	if cfg.IdleTimeout > 0 {
+		opts = append(opts, wish.WithIdleTimeout(cfg.IdleTimeout+time.Minute))
+	}
+	if cfg.SessionLimit > 0 {
+		opts = append(opts, wish.WithMaxTimeout(cfg.SessionLimit+time.Minute))
+	}
+	srv, err := wish.NewServer(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("sshserve: %w", err)
+	}
+	s.ssh = srv
+	return s, nil
+}
+
+// Serve accepts connections on ln until Shutdown or Close; it returns nil
+// after either.
+func (s *Server) Serve(ln net.Listener) error {
+	err := s.ssh.Serve(ln)
+	if errors.Is(err, ssh.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Sessions is the number of consoles open.
+func (s *Server) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// Shutdown drains the server: it stops accepting connections and new
+// sessions, tells every open session that the server is shutting down, and
+// ends those still open after grace. It returns when they have ended.
+func (s *Server) Shutdown(grace time.Duration) error {
+	s.mu.Lock()
+	s.draining = true
+	open := make([]*Session, 0, len(s.sessions))
+	for se := range s.sessions {
+		open = append(open, se)
+	}
+	s.mu.Unlock()
+
+	stopped := make(chan error, 1)
+	go func() {
+		// Closes the listeners at once, then waits for the connections,
+		// which the end of this function closes.
+		stopped <- s.ssh.Shutdown(context.Background())
+	}()
+	for _, se := range open {
+		go se.send(noticeMsg{text: fmt.Sprintf("The server is shutting down: this session closes in %s.", humanDuration(grace))})
+	}
+	all := make(chan struct{})
+	go func() {
+		s.running.Wait()
+		close(all)
+	}()
+	select {
+	case <-all:
+	case <-time.After(grace):
+		for _, se := range open {
+			se.end(endShutdown, "")
+		}
+		select {
+		case <-all:
+		case <-time.After(3 * time.Second): // end() kills a console after 2 s
+		}
+	}
+	err := s.ssh.Close()
+	if e := <-stopped; err == nil && !errors.Is(e, ssh.ErrServerClosed) {
+		err = e
+	}
+	return err
+}
+
+// Close stops the server at once, closing every connection.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+	return s.ssh.Close()
+}
+
+// handle serves one SSH session: it refuses what is not a console, admits
+// the session within the limits, and runs its console.
+func (s *Server) handle(sess ssh.Session) {
+	source := "ssh:" + sess.RemoteAddr().String()
+	pty, windows, hasPty := sess.Pty()
+	followed := false
+	if hasPty {
+		// Window changes must be read even for a refused session: an unread
+		// one blocks the session's requests.
+		defer func() {
+			if !followed {
+				go func() {
+					for range windows {
+					}
+				}()
+			}
+		}()
+	}
+	defer func() {
+		// A panic here, outside any console, must not take the server down.
+		if r := recover(); r != nil {
+			s.log.Error("session panic", "source", source, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			fmt.Fprintf(sess.Stderr(), "smartmfa: %s\n", s.sentence(endPanic, ""))
+			_ = sess.Exit(1)
+		}
+	}()
+
+	if sess.RawCommand() != "" {
+		s.refuse(sess, source, "command", fmt.Sprintf("this server runs only the smartmfa console: connect without a command (ssh -p %s host).", localPort(sess)))
+		return
+	}
+	if !hasPty {
+		s.refuse(sess, source, "no terminal", "the smartmfa console needs a terminal: connect with ssh -t, or without -T.")
+		return
+	}
+	tc, _ := sess.Context().Value(connKey{}).(*trackedConn)
+	var key string
+	if tc != nil {
+		key = tc.key
+	} else {
+		key = clientKey(sess.RemoteAddr(), sess.LocalAddr())
+	}
+	se := newSession(s, sess, pty, key)
+	defer se.cancel()
+	if why, sentence := s.admit(se); why != "" {
+		s.refuse(sess, source, why, sentence)
+		return
+	}
+	defer s.release(se)
+	if tc != nil {
+		tc.consoleOpened()
+		defer tc.consoleClosed()
+	}
+	followed = true
+	go se.followWindow(windows)
+
+	s.log.Info("session start", "source", source, "client", se.addr, "term", pty.Term, "size", fmt.Sprintf("%dx%d", pty.Window.Width, pty.Window.Height))
+	se.run(sess)
+	s.syncLogins()
+	why, detail, user := se.reason()
+	logged := why.String()
+	if why == endNone && sess.Context().Err() != nil {
+		logged = "disconnected"
+	}
+	s.log.Info("session end", "source", source, "user", user, "duration", time.Since(se.start).Round(time.Millisecond).String(),
+		"reason", logged)
+	if text := s.sentence(why, detail); text != "" {
+		fmt.Fprintf(sess.Stderr(), "smartmfa: %s\n", text)
+		_ = sess.Exit(1)
+		return
+	}
+	_ = sess.Exit(0)
+}
+
+// refuse ends a session that gets no console, with the sentence why.
+func (s *Server) refuse(sess ssh.Session, source, why, sentence string) {
+	s.log.Info("session refused", "source", source, "reason", why)
+	fmt.Fprintf(sess.Stderr(), "smartmfa: %s\n", sentence)
+	_ = sess.Exit(1)
+}
+
+func (s *Server) refuseSubsystem(sess ssh.Session) {
+	s.refuse(sess, "ssh:"+sess.RemoteAddr().String(), "subsystem "+sess.Subsystem(),
+		fmt.Sprintf("this server runs only the smartmfa console, no subsystem such as sftp: connect with ssh -p %s host.", localPort(sess)))
+}
+
+func localPort(sess ssh.Session) string {
+	_, port, err := net.SplitHostPort(sess.LocalAddr().String())
+	if err != nil {
+		return "PORT"
+	}
+	return port
+}
+
+// admit registers a session within the limits, or says why it may not open:
+// a short reason for the log and the sentence for the user.
+func (s *Server) admit(se *Session) (why, sentence string) {
+	var wait time.Duration
+	if s.backoff != nil {
+		wait = s.backoff.blocked(se.addr, time.Now())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.draining:
+		return "draining", "the server is shutting down; connect again later."
+	case wait > 0:
+		return "backoff", backoffSentence(se.addr, wait)
+	case s.cfg.MaxSessions > 0 && len(s.sessions) >= s.cfg.MaxSessions:
+		return "server full", fmt.Sprintf("the server has its most sessions open (%d); try again later.", s.cfg.MaxSessions)
+	case s.cfg.MaxPerAddress > 0 && s.perAddr[se.addr] >= s.cfg.MaxPerAddress:
+		return "address full", fmt.Sprintf("%d sessions from %s are open, the most allowed; close one and try again.",
+			s.perAddr[se.addr], se.addr)
+	}
+	s.sessions[se] = struct{}{}
+	s.sources[se.Source] = se
+	s.perAddr[se.addr]++
+	s.running.Add(1)
+	return "", ""
+}
+
+func (s *Server) release(se *Session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.sessions, se)
+	if s.sources[se.Source] == se {
+		delete(s.sources, se.Source)
+	}
+	if s.perAddr[se.addr]--; s.perAddr[se.addr] <= 0 {
+		delete(s.perAddr, se.addr)
+	}
+	s.ended = true
+	s.running.Done()
+}
+
+func (s *Server) bySource(source string) *Session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sources[source]
+}
+
+// watching reports whether FollowAudit has something to look for: sessions
+// are open, or one ended since it last looked.
+func (s *Server) watching() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := len(s.sessions) > 0 || s.ended
+	s.ended = false
+	return w
+}
+
+// loginFailed counts a failed login from addr; when the address must now
+// wait, its sessions not signed in are ended.
+func (s *Server) loginFailed(addr string) {
+	if s.backoff == nil {
+		return
+	}
+	wait, n := s.backoff.fail(addr, time.Now())
+	if wait <= 0 {
+		return
+	}
+	s.log.Warn("login backoff", "address", addr, "failures", n, "wait", wait.String())
+	s.mu.Lock()
+	var victims []*Session
+	for se := range s.sessions {
+		if se.addr == addr {
+			victims = append(victims, se)
+		}
+	}
+	s.mu.Unlock()
+	for _, se := range victims {
+		if !se.signedIn() {
+			se.end(endBackoff, backoffSentence(addr, wait))
+		}
+	}
+}
+
+func backoffSentence(addr string, wait time.Duration) string {
+	return fmt.Sprintf("too many failed logins from %s; try again in %s.", addr, humanDuration(wait.Round(time.Second)))
+}
