@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,7 +19,7 @@ import (
 // shell gives it. Nothing answers the terminal's queries. It returns the
 // terminal's master side, a channel that yields the exit, and the time the
 // process started.
-func startConsole(t *testing.T, e *env, term string, args ...string) (*os.File, <-chan error, time.Time) {
+func startConsole(t testing.TB, e *env, term string, args ...string) (*os.File, <-chan error, time.Time) {
 	t.Helper()
 	master, slave := openPTY(t)
 	ws := struct{ row, col, x, y uint16 }{24, 80, 0, 0}
@@ -44,7 +45,7 @@ func startConsole(t *testing.T, e *env, term string, args ...string) (*os.File, 
 }
 
 // readScreen reads the terminal until want has been drawn or the deadline.
-func readScreen(t *testing.T, master *os.File, want string, deadline time.Duration) (string, bool) {
+func readScreen(t testing.TB, master *os.File, want string, deadline time.Duration) (string, bool) {
 	t.Helper()
 	got := make(chan string, 1)
 	go func() {
@@ -110,4 +111,29 @@ func TestConsoleStartsWithoutWaitingForTheTerminal(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkColdStart is process start to the login screen drawn on a
+// terminal that never answers queries, on an existing database: what a user
+// waits for after typing smartmfa. Target: 50 ms.
+func BenchmarkColdStart(b *testing.B) {
+	e := newEnv(b)
+	e.createAccount("acme", "alice")
+	smartmfaBinary(b) // built before the clock starts
+	var d []time.Duration
+	for b.Loop() {
+		master, exited, start := startConsole(b, e, "xterm-256color")
+		if screen, ok := readScreen(b, master, "Log in", 3*time.Second); !ok {
+			b.Fatalf("no login screen within 3 s: %q", screen)
+		}
+		d = append(d, time.Since(start))
+		b.StopTimer()
+		master.Write([]byte{3}) // ctrl+c
+		<-exited
+		master.Close()
+		b.StartTimer()
+	}
+	slices.Sort(d)
+	b.ReportMetric(float64(d[len(d)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(d[len(d)*99/100].Microseconds())/1000, "p99-ms")
 }

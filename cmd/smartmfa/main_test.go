@@ -43,7 +43,7 @@ func TestMain(m *testing.M) {
 
 // smartmfaBinary builds smartmfa once per test run, only for the tests that need a
 // real process (concurrency, a real terminal).
-func smartmfaBinary(t *testing.T) string {
+func smartmfaBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		binDir, buildErr = os.MkdirTemp("", "smartmfa-bin-")
@@ -71,13 +71,13 @@ type result struct {
 
 // env is a private database in a temporary directory with a fixed environment.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	dir  string
 	db   string
 	vars map[string]string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	dir := t.TempDir()
 	return &env{t: t, dir: dir, db: filepath.Join(dir, "smartmfa.db"),
 		vars: map[string]string{"HOME": dir, "USER": "tester"}}
@@ -117,7 +117,7 @@ func (e *env) fail(code int, want, stdin string, args ...string) result {
 	return r
 }
 
-func checkFailure(t *testing.T, r result, code int, want string, args []string) {
+func checkFailure(t testing.TB, r result, code int, want string, args []string) {
 	t.Helper()
 	if r.code != code {
 		t.Fatalf("%q: exit %d, want %d; stderr %q", args, r.code, code, r.stderr)
@@ -139,7 +139,7 @@ func checkFailure(t *testing.T, r result, code int, want string, args []string) 
 }
 
 // decode parses --json output into v, failing on anything else in it.
-func decode(t *testing.T, out string, v any) {
+func decode(t testing.TB, out string, v any) {
 	t.Helper()
 	dec := json.NewDecoder(strings.NewReader(out))
 	dec.DisallowUnknownFields()

@@ -17,7 +17,7 @@ import (
 )
 
 // openPTY opens a pseudo-terminal pair with the syscall package alone.
-func openPTY(t *testing.T) (master, slave *os.File) {
+func openPTY(t testing.TB) (master, slave *os.File) {
 	t.Helper()
 	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
