@@ -57,8 +57,14 @@ func TestAuditTrail(t *testing.T) {
 			_, err := w.VerifyLoginCode(w.ctx, w.login("bob", StageCode), recovery[0])
 			return err
 		}, ActionLogin, "bob", "bob", "password and recovery code"},
-		{func() error { return w.ChangePassword(w.ctx, sess, testPassword, "new secret words") }, ActionPasswordChanged, "bob", "bob", ""},
-		{func() error { return ignore(w.ChangePassword(w.ctx, sess, "bad old password", "other words here")) }, ActionLoginFailed, "bob", "bob", "wrong password (1 in a row)"},
+		{func() error {
+			var err error
+			sess, err = w.ChangePassword(w.ctx, sess, testPassword, "new secret words")
+			return err
+		}, ActionPasswordChanged, "bob", "bob", ""},
+		{func() error {
+			return ignore(errOf(w.ChangePassword(w.ctx, sess, "bad old password", "other words here")))
+		}, ActionLoginFailed, "bob", "bob", "wrong password (1 in a row)"},
 		{func() error { admin = w.login("alice", StageSignedIn); return nil }, ActionLogin, "alice", "alice", "password"},
 		{func() error {
 			_, err := w.UpdateUser(w.ctx, admin, w.bob.ID, UserUpdate{DisplayName: &name})

@@ -123,7 +123,7 @@ func authzCases() []authzCase {
 			return err
 		}, anySignedInUser},
 		{"ChangePassword", nil, func(w *world, s Session) error {
-			return w.ChangePassword(w.ctx, s, testPassword, "another long password")
+			return errOf(w.ChangePassword(w.ctx, s, testPassword, "another long password"))
 		}, anySignedInUser},
 	}
 }

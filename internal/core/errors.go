@@ -20,6 +20,7 @@ var (
 	ErrMFADisabled        = errors.New("multi-factor login is disabled after too many wrong codes; an administrator must remove MFA")
 	ErrRegistrationClosed = errors.New("registration of new accounts is closed; ask an administrator")
 	ErrBusy               = errors.New("the database is busy; try again")
+	ErrSessionEnded       = errors.New("your session has ended because the password was changed; log in again")
 	ErrKeyMissing         = errors.New("the key file is missing")
 	ErrWrongKey           = errors.New("the key file does not match the database")
 )

@@ -241,7 +241,7 @@ func TestRequireMFAAndAdminRemoval(t *testing.T) {
 func TestPasswordChangeAndReset(t *testing.T) {
 	w := newWorld(t)
 	sess := w.login("bob", StageSignedIn)
-	if err := w.ChangePassword(w.ctx, sess, testPassword, "a brand new secret"); err != nil {
+	if _, err := w.ChangePassword(w.ctx, sess, testPassword, "a brand new secret"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.Login(w.ctx, "bob", testPassword, "test"); !errors.Is(err, ErrInvalidCredentials) {

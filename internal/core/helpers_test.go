@@ -287,3 +287,6 @@ func (e *testEnv) lastAudit() db.AuditEvent {
 	}
 	return ev[0]
 }
+
+// errOf keeps the error of a call that also returns a session.
+func errOf(_ Session, err error) error { return err }

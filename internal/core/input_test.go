@@ -122,7 +122,7 @@ func TestBadPasswordsRefused(t *testing.T) {
 			bob := w.userRow(w.bob.ID)
 			errs := map[string]error{
 				"ResetPassword":  w.ResetPassword(w.ctx, admin, w.bob.ID, pw),
-				"ChangePassword": w.ChangePassword(w.ctx, bobSess, testPassword, pw),
+				"ChangePassword": errOf(w.ChangePassword(w.ctx, bobSess, testPassword, pw)),
 			}
 			_, errs["CreateUser"] = w.CreateUser(w.ctx, admin, w.acme, NewUser{Username: "dave", Password: pw})
 			for op, err := range errs {

@@ -84,11 +84,11 @@ func TestChangePasswordCountsFailures(t *testing.T) {
 	w := newWorld(t)
 	sess := w.login("bob", StageSignedIn)
 	for i := range 5 {
-		if err := w.ChangePassword(w.ctx, sess, "not my password", "a brand new secret"); !errors.Is(err, ErrInvalidCredentials) {
+		if _, err := w.ChangePassword(w.ctx, sess, "not my password", "a brand new secret"); !errors.Is(err, ErrInvalidCredentials) {
 			t.Fatalf("change #%d: %v", i+1, err)
 		}
 	}
-	lockedUntil(t, w.ChangePassword(w.ctx, sess, testPassword, "a brand new secret"), w.clock.Now().Add(30*time.Second))
+	lockedUntil(t, errOf(w.ChangePassword(w.ctx, sess, testPassword, "a brand new secret")), w.clock.Now().Add(30*time.Second))
 	_, err := w.Login(w.ctx, "bob", testPassword, "test")
 	lockedUntil(t, err, w.clock.Now().Add(30*time.Second))
 }

@@ -74,7 +74,8 @@ func (s *Service) Login(ctx context.Context, username, password, source string) 
 		if err != nil {
 			return err
 		}
-		sess = Session{userID: u.ID, accountID: u.AccountID, username: u.Username, role: Role(u.Role), source: source}
+		sess = Session{userID: u.ID, accountID: u.AccountID, username: u.Username, role: Role(u.Role), source: source,
+			epoch: u.SessionEpoch}
 		switch {
 		case u.MFAState == "active":
 			sess.stage = StageCode
@@ -171,6 +172,9 @@ func (s *Service) activeMFA(ctx context.Context, q db.Querier, sess Session) (db
 	u, err := db.UserByID(ctx, q, sess.userID)
 	if err != nil || u.Disabled {
 		return u, db.MFA{}, ErrForbidden
+	}
+	if u.SessionEpoch != sess.epoch {
+		return u, db.MFA{}, ErrSessionEnded
 	}
 	m, err := db.MFAByUser(ctx, q, u.ID)
 	if errors.Is(err, db.ErrNotFound) || err == nil && m.State != "active" {

@@ -31,7 +31,7 @@ type MFAStatus struct {
 // MyMFA reports the caller's own MFA state.
 func (s *Service) MyMFA(ctx context.Context, sess Session) (MFAStatus, error) {
 	if _, err := s.current(ctx, s.db, sess, StageSignedIn, StageSetupMFA); err != nil || sess.operator {
-		return MFAStatus{}, ErrForbidden
+		return MFAStatus{}, cmpErr(err, ErrForbidden)
 	}
 	m, err := db.MFAByUser(ctx, s.db, sess.userID)
 	if errors.Is(err, db.ErrNotFound) {
@@ -60,7 +60,7 @@ func (s *Service) BeginEnrollment(ctx context.Context, sess Session) (Enrollment
 	err := s.tx(ctx, func(q db.Querier) error {
 		u, err := s.current(ctx, q, sess, StageSignedIn, StageSetupMFA)
 		if err != nil || sess.operator {
-			return ErrForbidden
+			return cmpErr(err, ErrForbidden)
 		}
 		if u.MFAState == "active" {
 			return ErrMFAActive
@@ -101,7 +101,7 @@ func (s *Service) ConfirmEnrollment(ctx context.Context, sess Session, code stri
 	err = s.tx(ctx, func(q db.Querier) error {
 		u, err := s.current(ctx, q, sess, StageSignedIn, StageSetupMFA)
 		if err != nil || sess.operator {
-			return ErrForbidden
+			return cmpErr(err, ErrForbidden)
 		}
 		m, err := db.MFAByUser(ctx, q, u.ID)
 		if errors.Is(err, db.ErrNotFound) || err == nil && m.State != "pending" {
@@ -144,7 +144,7 @@ func (s *Service) DeleteMyMFA(ctx context.Context, sess Session, code string) (S
 	out := sess
 	err = s.tx(ctx, func(q db.Querier) error {
 		if _, err := s.current(ctx, q, sess, StageSignedIn); err != nil || sess.operator {
-			return ErrForbidden
+			return cmpErr(err, ErrForbidden)
 		}
 		u, m, err := s.activeMFA(ctx, q, sess)
 		if err != nil {

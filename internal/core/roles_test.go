@@ -55,7 +55,7 @@ func TestUnfinishedLoginsAreNotAdmins(t *testing.T) {
 			"MyMFA":           second(w.MyMFA(w.ctx, sess)),
 			"BeginEnrollment": second(w.BeginEnrollment(w.ctx, sess)),
 			"GetUser self":    second(w.GetUser(w.ctx, sess, sess.UserID())),
-			"ChangePassword":  w.ChangePassword(w.ctx, sess, testPassword, "another long password"),
+			"ChangePassword":  errOf(w.ChangePassword(w.ctx, sess, testPassword, "another long password")),
 			"DeleteMyMFA":     second(w.DeleteMyMFA(w.ctx, sess, w.code(secret, 0))),
 		} {
 			if !errors.Is(err, ErrForbidden) {
@@ -73,7 +73,7 @@ func TestUnfinishedLoginsAreNotAdmins(t *testing.T) {
 			t.Error("IsAdmin at StageSetupMFA")
 		}
 		expectAdminOps(t, w, sess, ErrForbidden)
-		if err := w.ChangePassword(w.ctx, sess, testPassword, "another long password"); !errors.Is(err, ErrForbidden) {
+		if _, err := w.ChangePassword(w.ctx, sess, testPassword, "another long password"); !errors.Is(err, ErrForbidden) {
 			t.Errorf("ChangePassword at StageSetupMFA: %v", err)
 		}
 		if st, err := w.MyMFA(w.ctx, sess); err != nil || st.State != "none" {

@@ -36,6 +36,7 @@ type Session struct {
 	source    string
 	stage     Stage
 	operator  bool
+	epoch     int64 // the user's session epoch at login; a new password raises it
 }
 
 // UserID is the signed-in user's id (0 for the local operator).
@@ -82,6 +83,9 @@ func (s *Service) current(ctx context.Context, q db.Querier, sess Session, allow
 	u, err := db.UserByID(ctx, q, sess.userID)
 	if err != nil || u.Disabled || u.AccountID != sess.accountID {
 		return db.User{}, ErrForbidden
+	}
+	if u.SessionEpoch != sess.epoch {
+		return db.User{}, ErrSessionEnded
 	}
 	return u, nil
 }

@@ -233,33 +233,52 @@ func (s *Service) ResetPassword(ctx context.Context, sess Session, userID int64,
 }
 
 // ChangePassword changes the caller's own password after checking the old one;
-// a wrong old password counts toward the lockout like a failed login.
-func (s *Service) ChangePassword(ctx context.Context, sess Session, oldPassword, newPassword string) error {
+// a wrong old password counts toward the lockout like a failed login. Every
+// other session of the user ends; the returned one carries on.
+func (s *Service) ChangePassword(ctx context.Context, sess Session, oldPassword, newPassword string) (Session, error) {
 	if err := checkPassword(newPassword); err != nil {
-		return err
+		return sess, err
 	}
 	u, err := s.current(ctx, s.db, sess, StageSignedIn)
 	if err != nil || sess.operator {
-		return ErrForbidden
+		return sess, cmpErr(err, ErrForbidden)
 	}
 	if err := lockedErr(u.PwLockedUntil, s.now()); err != nil {
-		return err
+		return sess, err
 	}
 	ok, err := s.verifyPassword(ctx, u.PasswordHash, oldPassword)
 	if err != nil {
-		return err
+		return sess, err
 	}
 	if !ok {
-		return s.loginFailed(ctx, sess, u, "wrong password", u.Username)
+		return sess, s.loginFailed(ctx, sess, u, "wrong password", u.Username)
 	}
 	hash, err := s.hashPassword(ctx, newPassword)
 	if err != nil {
-		return err
+		return sess, err
 	}
-	return s.tx(ctx, func(q db.Querier) error {
+	out := sess
+	err = s.tx(ctx, func(q db.Querier) error {
 		if err := db.SetPasswordHash(ctx, q, u.ID, hash, s.now().UnixNano()); err != nil {
 			return err
 		}
+		cur, err := db.UserByID(ctx, q, u.ID)
+		if err != nil {
+			return err
+		}
+		out.epoch = cur.SessionEpoch
 		return s.audit(ctx, q, sess, event{account: u.AccountID, action: ActionPasswordChanged, target: u})
 	})
+	if err != nil {
+		return sess, err
+	}
+	return out, nil
+}
+
+// cmpErr keeps a specific error (such as ErrSessionEnded) over a general one.
+func cmpErr(err, general error) error {
+	if err != nil {
+		return err
+	}
+	return general
 }

@@ -16,18 +16,20 @@ type User struct {
 	UpdatedAt     int64
 	PwFailures    int
 	PwLockedUntil int64
+	SessionEpoch  int64
 	MFAState      string // "", "pending" or "active", from the mfa row
 }
 
 const userCols = `u.id, u.account_id, u.username, u.display_name, u.email, u.role, u.password_hash,
-	u.disabled, u.created_at, u.updated_at, u.pw_failures, u.pw_locked_until, coalesce(m.state, '')`
+	u.disabled, u.created_at, u.updated_at, u.pw_failures, u.pw_locked_until, u.session_epoch,
+	coalesce(m.state, '')`
 
 const userFrom = ` FROM users u LEFT JOIN mfa m ON m.user_id = u.id `
 
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
 	err := row.Scan(&u.ID, &u.AccountID, &u.Username, &u.DisplayName, &u.Email, &u.Role, &u.PasswordHash,
-		&u.Disabled, &u.CreatedAt, &u.UpdatedAt, &u.PwFailures, &u.PwLockedUntil, &u.MFAState)
+		&u.Disabled, &u.CreatedAt, &u.UpdatedAt, &u.PwFailures, &u.PwLockedUntil, &u.SessionEpoch, &u.MFAState)
 	return u, Translate(err)
 }
 
@@ -66,10 +68,12 @@ func UpdateUserProfile(ctx context.Context, q Querier, u User) error {
 	return indexUser(ctx, q, u)
 }
 
-// SetPasswordHash replaces a password and clears its failure counter.
+// SetPasswordHash replaces a password, clears its failure counter and ends
+// the sessions signed in with the old one.
 func SetPasswordHash(ctx context.Context, q Querier, id int64, hash string, at int64) error {
 	return execOne(ctx, q, `
-		UPDATE users SET password_hash = ?, pw_failures = 0, pw_locked_until = 0, updated_at = ? WHERE id = ?`,
+		UPDATE users SET password_hash = ?, pw_failures = 0, pw_locked_until = 0, updated_at = ?,
+			session_epoch = session_epoch + 1 WHERE id = ?`,
 		hash, at, id)
 }
 

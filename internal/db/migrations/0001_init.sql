@@ -19,7 +19,8 @@ CREATE TABLE users (
     created_at      INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL,
     pw_failures     INTEGER NOT NULL DEFAULT 0,
-    pw_locked_until INTEGER NOT NULL DEFAULT 0
+    pw_locked_until INTEGER NOT NULL DEFAULT 0,
+    session_epoch   INTEGER NOT NULL DEFAULT 0 -- raised by a new password: older sessions end
 );
 CREATE INDEX users_account ON users (account_id);
 
