@@ -23,6 +23,7 @@ const (
 	ActionLoginFailed      Action = "login.failed"
 	ActionCodeFailed       Action = "mfa.code_failed"
 	ActionMFALoginDisabled Action = "mfa.login_disabled"
+	ActionSecretUnreadable Action = "mfa.secret_unreadable"
 	ActionRecoveryUsed     Action = "mfa.recovery_code_used"
 	ActionMFASetupStarted  Action = "mfa.setup_started"
 	ActionMFAEnabled       Action = "mfa.enabled"

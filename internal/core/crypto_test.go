@@ -107,6 +107,9 @@ func TestTamperedCiphertextFailsClosed(t *testing.T) {
 	if _, err := w.VerifyLoginCode(w.ctx, w.login("bob", StageCode), w.code(secret, 0)); !errors.Is(err, ErrWrongKey) {
 		t.Errorf("tampered ciphertext: %v, want ErrWrongKey", err)
 	}
+	if ev := w.lastAudit(); ev.Action != string(ActionSecretUnreadable) || ev.TargetName != "bob" {
+		t.Errorf("the failure left no trace: last event %s on %q", ev.Action, ev.TargetName)
+	}
 }
 
 func TestSealBindsAccountAndUser(t *testing.T) {

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 
 	"github.com/smartnumbers/smartmfa/internal/db"
@@ -26,6 +27,15 @@ func (s *Service) checkCode(ctx context.Context, q db.Querier, sess Session, u d
 	case codeTOTP:
 		ok, err = s.checkTOTP(ctx, q, u, m, code)
 		how = "authenticator code"
+		if errors.Is(err, ErrWrongKey) {
+			// Fail closed, and leave a trace: a secret that does not decrypt
+			// for its own row was tampered with or copied from another.
+			e := event{account: u.AccountID, action: ActionSecretUnreadable, target: u, detail: "the stored TOTP secret does not decrypt"}
+			if aerr := s.audit(ctx, q, sess, e); aerr != nil {
+				return "", aerr
+			}
+			return "", commitThen{err}
+		}
 	case codeRecovery:
 		if m.State == "active" {
 			ok, err = s.spendRecoveryCode(ctx, q, sess, u, code)
