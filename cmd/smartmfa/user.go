@@ -207,7 +207,7 @@ func (a *app) userShowCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		ac, err := svc.AccountDetails(ctx, op, u.AccountID)
+		ac, err := svc.GetAccount(ctx, op, u.AccountID)
 		if err != nil {
 			return err
 		}

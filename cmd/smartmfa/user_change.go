@@ -66,7 +66,7 @@ MFA. The reason is written in the audit trail.`,
 			return err
 		}
 		next := "their next login asks for no code"
-		if ac, err := svc.AccountDetails(ctx, op, u.AccountID); err == nil && ac.RequireMFA {
+		if ac, err := svc.GetAccount(ctx, op, u.AccountID); err == nil && ac.RequireMFA {
 			next = "their account requires MFA, so their next login goes to MFA setup"
 		}
 		_, err = fmt.Fprintf(a.stdout, "removed MFA from %s; %s\n", quote(u.Username), next)

@@ -61,6 +61,10 @@ func authzCases() []authzCase {
 			_, err := w.FindAccount(w.ctx, s, "acme")
 			return err
 		}, accountAdminOnly},
+		{"GetAccount", nil, func(w *world, s Session) error {
+			_, err := w.GetAccount(w.ctx, s, w.acme)
+			return err
+		}, accountAdminOnly},
 		{"ListAudit", nil, func(w *world, s Session) error {
 			_, err := w.ListAudit(w.ctx, s, w.acme, 0, 10)
 			return err
