@@ -34,7 +34,9 @@ var (
 	hidden  bool
 )
 
-func init() {
+func init() { hide() }
+
+func hide() {
 	term, hadTerm = os.LookupEnv("TERM")
 	hidden = os.Setenv("TERM", "dumb") == nil
 }
