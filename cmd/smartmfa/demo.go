@@ -106,6 +106,10 @@ func (p *progress) update(done, total int) {
 	const width = 30
 	filled := width * done / total
 	fmt.Fprintf(p.w, "\rcreating users [%s%s] %3d%% %d/%d", strings.Repeat("#", filled), strings.Repeat(".", width-filled), pct, done, total)
+	if done == total {
+		// The search index is built after the last user: seconds at a million.
+		fmt.Fprint(p.w, "; building the search index…")
+	}
 }
 
 // finish ends the bar's line so that what follows starts on a line of its own.

@@ -55,7 +55,7 @@ func TestProgressBar(t *testing.T) {
 	if n := strings.Count(out, "\r"); n != 101 {
 		t.Errorf("bar redrawn %d times, want once per percent (101)", n)
 	}
-	if !strings.HasSuffix(out, "[##############################] 100% 200/200\n") {
+	if !strings.HasSuffix(out, "[##############################] 100% 200/200; building the search index…\n") {
 		t.Errorf("bar ends with %q", out[max(0, len(out)-60):])
 	}
 
