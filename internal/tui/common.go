@@ -31,6 +31,7 @@ type Common struct {
 	keys   keyMap
 	now    func() time.Time // for display only: core keeps its own clock
 	epoch  int              // counts logouts; see stamp
+	ended  bool             // core said the session ended: the root logs out
 	width  int
 	height int
 }
@@ -89,6 +90,8 @@ func (s stamp) epochOf() int { return s.epoch }
 // stamp is the current login's mark, taken when a command is built.
 func (c *Common) stamp() stamp { return stamp{epoch: c.epoch} }
 
+const sessionEndedText = "Your session has ended because your password was changed. Log in again."
+
 // flashMsg shows a sentence in the flash line under the top menu.
 type flashMsg struct {
 	text string
@@ -122,6 +125,9 @@ func (c *Common) sentenceFor(err error) string {
 		return "That code is not valid. Check the app and try again."
 	case errors.Is(err, core.ErrNotFound):
 		return "Not found: it may have been removed."
+	case errors.Is(err, core.ErrSessionEnded):
+		c.ended = true // describe runs in Update: the root acts on it before the next message
+		return sessionEndedText
 	case errors.Is(err, core.ErrForbidden):
 		return "You are not allowed to do that."
 	case errors.Is(err, context.Canceled):

@@ -423,3 +423,25 @@ func TestCtrlTInvertsThePlainQRCode(t *testing.T) {
 		t.Fatal("ctrl+t typed into the code field")
 	}
 }
+
+// TestEndedSessionLogsOut: when an administrator resets a signed-in user's
+// password, the user's next action finds the session ended and the console
+// returns to the login screen, saying why.
+func TestEndedSessionLogsOut(t *testing.T) {
+	e := newTestService(t)
+	admin := e.register()
+	bob := e.addUser(admin, "bob", "Bob", core.RoleUser)
+	d := e.drive(80, 24)
+	d.login(e, "bob", userPassword)
+	if d.m.cur != scrMyMFA {
+		t.Fatalf("bob landed on screen %d", d.m.cur)
+	}
+	if err := e.svc.ResetPassword(e.ctx, admin, bob.ID, "a new password for bob"); err != nil {
+		t.Fatal(err)
+	}
+	d.key("enter") // Add: BeginEnrollment meets the ended session
+	if d.m.cur != scrLogin || d.m.c.sess.Stage() != core.StageNone {
+		t.Fatalf("after the reset: screen %d, stage %d", d.m.cur, d.m.c.sess.Stage())
+	}
+	d.expect("Your session has ended because your password was changed.")
+}

@@ -122,12 +122,13 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case sessionMsg:
 		cmd = m.setSession(msg)
 	case logoutMsg:
-		m.c.sess = core.Session{}
-		m.c.epoch++
-		m.flash = flashMsg{text: "You have logged out."}
-		cmd = m.navigate(scrLogin, 0, false)
+		cmd = m.logout(flashMsg{text: "You have logged out."})
 	case flashMsg:
-		m.flash = msg
+		// A screen's own report of the ended session comes after the root's:
+		// keep the root's, which stands alone on the login screen.
+		if !strings.Contains(msg.text, sessionEndedText) {
+			m.flash = msg
+		}
 	case interface{ epochOf() int }:
 		if msg.epochOf() == m.c.epoch {
 			m.scr, cmd = m.scr.Update(msg)
@@ -135,8 +136,21 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	default:
 		m.scr, cmd = m.scr.Update(msg)
 	}
+	if m.c.ended { // a screen met ErrSessionEnded: nothing more can succeed
+		m.c.ended = false
+		cmd = tea.Batch(cmd, m.logout(flashMsg{text: sessionEndedText, err: true}))
+	}
 	m.layout()
 	return m, cmd
+}
+
+// logout forgets the session, drops the answers still on their way for it,
+// and shows the login screen with flash.
+func (m *model) logout(flash flashMsg) tea.Cmd {
+	m.c.sess = core.Session{}
+	m.c.epoch++
+	m.flash = flash
+	return m.navigate(scrLogin, 0, false)
 }
 
 // key handles the global keys, the top menu, and focus moves; the rest goes
