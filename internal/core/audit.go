@@ -21,6 +21,7 @@ const (
 	ActionPasswordReset    Action = "user.password_reset"
 	ActionLogin            Action = "login.succeeded"
 	ActionLoginFailed      Action = "login.failed"
+	ActionLogout           Action = "logout"
 	ActionCodeFailed       Action = "mfa.code_failed"
 	ActionMFALoginDisabled Action = "mfa.login_disabled"
 	ActionSecretUnreadable Action = "mfa.secret_unreadable"

@@ -133,6 +133,19 @@ func (s *Service) loginFailed(ctx context.Context, sess Session, u db.User, reas
 	})
 }
 
+// Logout records the end of a session in the audit trail. Sessions live with
+// their caller, so there is nothing else to end; a session that never signed
+// in leaves no trace.
+func (s *Service) Logout(ctx context.Context, sess Session) error {
+	if sess.operator || sess.userID == 0 || sess.stage == StageNone {
+		return nil
+	}
+	return s.tx(ctx, func(q db.Querier) error {
+		target := db.User{ID: sess.userID, Username: sess.username}
+		return s.audit(ctx, q, sess, event{account: sess.accountID, action: ActionLogout, target: target})
+	})
+}
+
 // throttleKey is the bounded, case-folded form of a typed username.
 func throttleKey(typed string) string {
 	return strings.ToLower(typed[:min(len(typed), MaxUsernameLen)])

@@ -42,3 +42,25 @@ func TestNewPasswordEndsOtherSessions(t *testing.T) {
 		t.Errorf("the administrator's session: %v", err)
 	}
 }
+
+// TestLogoutIsAudited: a signed-in session's end is in the trail; a session
+// that never signed in, and the operator, leave nothing.
+func TestLogoutIsAudited(t *testing.T) {
+	w := newWorld(t)
+	bob := w.login("bob", StageSignedIn)
+	before := w.count("audit_events")
+	for _, s := range []Session{{}, LocalOperator("local:test")} {
+		if err := w.Logout(w.ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := w.count("audit_events"); n != before {
+		t.Fatalf("logouts without a user wrote %d events", n-before)
+	}
+	if err := w.Logout(w.ctx, bob); err != nil {
+		t.Fatal(err)
+	}
+	if ev := w.lastAudit(); ev.Action != string(ActionLogout) || ev.TargetName != "bob" || ev.AccountID != w.acme {
+		t.Errorf("last event %s on %q in account %d", ev.Action, ev.TargetName, ev.AccountID)
+	}
+}

@@ -222,6 +222,10 @@ func (s *Server) observe(e core.AuditEvent) {
 		if sess != nil {
 			sess.SignedIn(e.TargetName)
 		}
+	case core.ActionLogout:
+		if sess != nil {
+			sess.SignedOut()
+		}
 	case core.ActionLoginFailed, core.ActionCodeFailed, core.ActionMFALoginDisabled:
 		if sess != nil {
 			sess.LoginFailed()

@@ -35,3 +35,20 @@ func TestBackoffTableIsBounded(t *testing.T) {
 		t.Errorf("%d addresses tracked, more than %d", n, maxTrackedAddresses)
 	}
 }
+
+// TestSignedInFollowsLoginAndLogout: a session counts as signed in between a
+// login and a logout, while the log keeps the last user's name.
+func TestSignedInFollowsLoginAndLogout(t *testing.T) {
+	s := &Session{}
+	if s.signedIn() {
+		t.Fatal("a new session is signed in")
+	}
+	s.SignedIn("alice")
+	if !s.signedIn() {
+		t.Fatal("not signed in after a login")
+	}
+	s.SignedOut()
+	if s.signedIn() || s.user != "alice" {
+		t.Fatalf("after a logout: signed in %v, user %q", s.signedIn(), s.user)
+	}
+}

@@ -42,7 +42,8 @@ type Session struct {
 	mu      sync.Mutex
 	program *tea.Program
 	window  ssh.Window // the latest size of the client's window
-	user    string     // who signed in, for the log
+	user    string     // who signed in last, for the log
+	in      bool       // someone is signed in now: a login backoff spares the session
 	why     endReason
 	detail  string // what the end sentence needs, e.g. a backoff's length
 }
@@ -51,7 +52,15 @@ type Session struct {
 func (s *Session) SignedIn(username string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.user = username
+	s.user, s.in = username, true
+}
+
+// SignedOut tells the server the session's user logged out: from now on the
+// session is one more anonymous login screen.
+func (s *Session) SignedOut() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.in = false
 }
 
 // LoginFailed tells the server that a password or code was refused on this
@@ -61,7 +70,7 @@ func (s *Session) LoginFailed() { s.srv.loginFailed(s.addr) }
 func (s *Session) signedIn() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.user != ""
+	return s.in
 }
 
 // endReason is why a session ended, when the server ended it.

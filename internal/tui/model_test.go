@@ -445,3 +445,19 @@ func TestEndedSessionLogsOut(t *testing.T) {
 	}
 	d.expect("Your session has ended because your password was changed.")
 }
+
+// TestLogOutIsAudited: Log out in the menu leaves a logout event in the trail.
+func TestLogOutIsAudited(t *testing.T) {
+	e := newTestService(t)
+	admin := e.register()
+	d := e.drive(80, 24)
+	d.login(e, "alice", adminPassword)
+	d.key("esc", "end", "enter")
+	if d.m.cur != scrLogin {
+		t.Fatalf("Log out led to screen %d", d.m.cur)
+	}
+	events, err := e.svc.ListAudit(e.ctx, admin, admin.AccountID(), 0, 1)
+	if err != nil || len(events) != 1 || events[0].Action != core.ActionLogout || events[0].TargetName != "alice" {
+		t.Fatalf("newest event %+v, %v; want alice's logout", events, err)
+	}
+}

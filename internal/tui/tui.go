@@ -147,10 +147,16 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // logout forgets the session, drops the answers still on their way for it,
 // and shows the login screen with flash.
 func (m *model) logout(flash flashMsg) tea.Cmd {
+	old := m.c.sess
+	svc, ctx := m.c.svc, m.c.ctx
+	audit := func() tea.Msg {
+		_ = svc.Logout(ctx, old) // the trail's record of it; the console is logged out either way
+		return nil
+	}
 	m.c.sess = core.Session{}
 	m.c.epoch++
 	m.flash = flash
-	return m.navigate(scrLogin, 0, false)
+	return tea.Batch(audit, m.navigate(scrLogin, 0, false))
 }
 
 // key handles the global keys, the top menu, and focus moves; the rest goes
