@@ -127,7 +127,8 @@ func matchPage(ctx context.Context, q Querier, s UserSearch, expr string, lo, hi
 }
 
 // scanPage looks for a 1-character term in the next scanBudget users of the
-// account and reports how many it scanned.
+// account and reports how many it scanned. The text is folded by the same Go
+// function as the index's: SQLite's lower() folds ASCII only.
 func scanPage(ctx context.Context, q Querier, s UserSearch) ([]User, int64, int, error) {
 	var scanned int
 	err := q.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM users WHERE account_id = ? AND id > ? LIMIT ?)`,
@@ -138,7 +139,7 @@ func scanPage(ctx context.Context, q Querier, s UserSearch) ([]User, int64, int,
 	users, next, err := page(ctx, q, s.Limit, `SELECT `+userCols+` FROM (
 			SELECT * FROM users WHERE account_id = ?3 AND id > ?4 ORDER BY id LIMIT ?5) u
 		LEFT JOIN mfa m ON m.user_id = u.id
-		WHERE instr(lower(u.username || char(31) || u.display_name || char(31) || u.email), ?6) > 0`+filterSQL+`
+		WHERE instr(smartmfa_search_text(u.username, u.display_name, u.email), ?6) > 0`+filterSQL+`
 		ORDER BY u.id LIMIT ?7`, s.Role, s.MFA, s.AccountID, s.After, scanBudget, s.Term, s.Limit+1)
 	return users, next, scanned, err
 }
