@@ -126,9 +126,17 @@ func matchPage(ctx context.Context, q Querier, s UserSearch, expr string, lo, hi
 		ORDER BY user_search.rowid LIMIT ?6`, s.Role, s.MFA, expr, lo, hi, s.Limit+1)
 }
 
+// scanMatch tells whether a user's text holds the term ?6, folded as the
+// index folds it. SQLite's lower() is exact for ASCII text, and Go's is called
+// only for the rest: a Go call per row cost 3 ms over 300 users.
+const scanMatch = `CASE
+		WHEN instr(lower(u.username || char(31) || u.display_name || char(31) || u.email), ?6) > 0 THEN 1
+		WHEN length(u.display_name || u.email) <> length(CAST(u.display_name || u.email AS BLOB))
+			THEN instr(smartmfa_search_text(u.username, u.display_name, u.email), ?6) > 0
+		ELSE 0 END`
+
 // scanPage looks for a 1-character term in the next scanBudget users of the
-// account and reports how many it scanned. The text is folded by the same Go
-// function as the index's: SQLite's lower() folds ASCII only.
+// account and reports how many it scanned.
 func scanPage(ctx context.Context, q Querier, s UserSearch) ([]User, int64, int, error) {
 	var scanned int
 	err := q.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM users WHERE account_id = ? AND id > ? LIMIT ?)`,
@@ -139,7 +147,7 @@ func scanPage(ctx context.Context, q Querier, s UserSearch) ([]User, int64, int,
 	users, next, err := page(ctx, q, s.Limit, `SELECT `+userCols+` FROM (
 			SELECT * FROM users WHERE account_id = ?3 AND id > ?4 ORDER BY id LIMIT ?5) u
 		LEFT JOIN mfa m ON m.user_id = u.id
-		WHERE instr(smartmfa_search_text(u.username, u.display_name, u.email), ?6) > 0`+filterSQL+`
+		WHERE `+scanMatch+filterSQL+`
 		ORDER BY u.id LIMIT ?7`, s.Role, s.MFA, s.AccountID, s.After, scanBudget, s.Term, s.Limit+1)
 	return users, next, scanned, err
 }
