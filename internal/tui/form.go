@@ -43,8 +43,11 @@ type form struct {
 
 func newForm(c *Common) *form { return &form{c: c, focus: -1} }
 
+// text adds a field for at most limit characters. The field itself takes one
+// more, so that a longer paste is not cut silently: core refuses it and says
+// what the limit is, and nothing is stored.
 func (f *form) text(label, placeholder string, limit int, password bool) int {
-	f.ctrls = append(f.ctrls, &control{kind: ctrlText, label: label, input: f.c.newInput(placeholder, limit, password)})
+	f.ctrls = append(f.ctrls, &control{kind: ctrlText, label: label, input: f.c.newInput(placeholder, limit+1, password)})
 	return len(f.ctrls) - 1
 }
 

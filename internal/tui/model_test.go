@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -459,5 +460,28 @@ func TestLogOutIsAudited(t *testing.T) {
 	events, err := e.svc.ListAudit(e.ctx, admin, admin.AccountID(), 0, 1)
 	if err != nil || len(events) != 1 || events[0].Action != core.ActionLogout || events[0].TargetName != "alice" {
 		t.Fatalf("newest event %+v, %v; want alice's logout", events, err)
+	}
+}
+
+// TestOversizedPasteIsRefusedNotCut: a name pasted past its limit is not cut
+// to fit and stored; core refuses it with the limit, and nothing is created.
+func TestOversizedPasteIsRefusedNotCut(t *testing.T) {
+	e := newTestService(t)
+	d := e.drive(80, 24)
+	d.send(gotoMsg{to: scrRegister})
+	d.typeText(strings.Repeat("x", 3000))
+	d.key("tab")
+	d.typeText("alice")
+	d.key("tab")
+	d.typeText(adminPassword)
+	d.key("tab")
+	d.typeText(adminPassword)
+	d.key("enter")
+	if d.m.cur != scrRegister {
+		t.Fatalf("an oversized account name led to screen %d", d.m.cur)
+	}
+	d.expect(fmt.Sprintf("at most %d characters", core.MaxAccountNameLen))
+	if open, err := e.svc.RegistrationOpen(e.ctx); err != nil || !open {
+		t.Fatalf("an account was created: registration open %v, %v", open, err)
 	}
 }
