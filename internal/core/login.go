@@ -37,11 +37,11 @@ func (s *Service) Login(ctx context.Context, username, password, source string) 
 			return sess, err
 		}
 		s.dummyVerify(ctx, "")
-		return sess, s.loginFailed(ctx, sess, db.User{}, "unknown user", username)
+		return sess, s.loginFailed(ctx, sess, db.User{}, username, failUnknownUser)
 	}
 	if utf8.RuneCountInString(password) > MaxPasswordLen {
 		s.dummyVerify(ctx, "")
-		return sess, s.loginFailed(ctx, sess, u, "password too long", username) // input error: not counted
+		return sess, s.loginFailed(ctx, sess, u, username, failTooLong)
 	}
 	if err := lockedErr(u.PwLockedUntil, now); err != nil {
 		return sess, err
@@ -50,12 +50,11 @@ func (s *Service) Login(ctx context.Context, username, password, source string) 
 	if err != nil {
 		return sess, err
 	}
-	if !ok || u.Disabled {
-		reason := "wrong password"
-		if ok {
-			reason = "user disabled"
-		}
-		return sess, s.loginFailed(ctx, sess, u, reason, username)
+	if !ok {
+		return sess, s.loginFailed(ctx, sess, u, username, failWrongPassword)
+	}
+	if u.Disabled {
+		return sess, s.loginFailed(ctx, sess, u, username, failDisabled)
 	}
 	err = s.tx(ctx, func(q db.Querier) error {
 		u, err = db.UserByID(ctx, q, u.ID)
@@ -94,13 +93,32 @@ func (s *Service) Login(ctx context.Context, username, password, source string) 
 	return sess, nil
 }
 
-// loginFailed counts a failed password for a known user and audits the failure.
-func (s *Service) loginFailed(ctx context.Context, sess Session, u db.User, reason, typed string) error {
+// failure is why a login failed, as the audit trail says it, and whether it
+// counts toward a lockout: input errors and a disabled user do not.
+type failure struct {
+	reason  string
+	counted bool
+}
+
+var (
+	failUnknownUser   = failure{"unknown user", true}
+	failWrongPassword = failure{"wrong password", true}
+	failTooLong       = failure{"password too long", false}
+	failDisabled      = failure{"user disabled", false}
+)
+
+// loginFailed audits a failed login as typed and, when f counts, adds it to
+// the user's failure counter, or to the unknown name's.
+func (s *Service) loginFailed(ctx context.Context, sess Session, u db.User, typed string, f failure) error {
 	now := s.now()
 	return s.tx(ctx, func(q db.Querier) error {
-		e := event{account: u.AccountID, action: ActionLoginFailed, detail: reason}
+		e := event{account: u.AccountID, action: ActionLoginFailed, target: u, detail: f.reason}
 		if u.ID == 0 {
 			e.target = db.User{Username: typed}
+		}
+		switch {
+		case !f.counted:
+		case u.ID == 0:
 			key := throttleKey(typed)
 			t, err := db.ThrottleByName(ctx, q, key)
 			if err != nil {
@@ -111,19 +129,16 @@ func (s *Service) loginFailed(ctx context.Context, sess Session, u db.User, reas
 			if err := db.PutThrottle(ctx, q, key, t, now.UnixNano(), now.Add(-24*time.Hour).UnixNano()); err != nil {
 				return err
 			}
-		} else {
+		default:
 			cur, err := db.UserByID(ctx, q, u.ID)
 			if err != nil {
 				return err
 			}
-			e.target = cur
-			if reason == "wrong password" {
-				n := cur.PwFailures + 1
-				if err := db.SetPasswordFailures(ctx, q, cur.ID, n, lockUntil(now, n)); err != nil {
-					return err
-				}
-				e.detail = fmt.Sprintf("wrong password (%d in a row)", n)
+			n := cur.PwFailures + 1
+			if err := db.SetPasswordFailures(ctx, q, cur.ID, n, lockUntil(now, n)); err != nil {
+				return err
 			}
+			e.detail = fmt.Sprintf("%s (%d in a row)", f.reason, n)
 		}
 		e.actor = e.target.Username
 		if err := s.audit(ctx, q, sess, e); err != nil {

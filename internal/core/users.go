@@ -251,7 +251,7 @@ func (s *Service) ChangePassword(ctx context.Context, sess Session, oldPassword,
 		return sess, err
 	}
 	if !ok {
-		return sess, s.loginFailed(ctx, sess, u, "wrong password", u.Username)
+		return sess, s.loginFailed(ctx, sess, u, u.Username, failWrongPassword)
 	}
 	hash, err := s.hashPassword(ctx, newPassword)
 	if err != nil {
