@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -210,5 +211,23 @@ func TestUnknownUsernamesLockLikeRealOnes(t *testing.T) {
 	}
 	if n := w.count("login_throttle"); n != 1 {
 		t.Errorf("login_throttle holds %d rows after a day, want only the fresh one", n)
+	}
+}
+
+// TestOversizedPasswordsNeverLock: a password past the limit is an input
+// error for every name; counting it for unknown names only would let six of
+// them tell which names exist.
+func TestOversizedPasswordsNeverLock(t *testing.T) {
+	w := newWorld(t)
+	huge := strings.Repeat("p", MaxPasswordLen+1)
+	for i := range 6 {
+		for _, name := range []string{"bob", "nobody-at-all"} {
+			if _, err := w.Login(w.ctx, name, huge, "test"); !errors.Is(err, ErrInvalidCredentials) {
+				t.Fatalf("oversized password #%d for %s: %v", i+1, name, err)
+			}
+		}
+	}
+	if n := w.count("login_throttle"); n != 0 {
+		t.Errorf("oversized passwords counted for an unknown name (%d throttle rows)", n)
 	}
 }

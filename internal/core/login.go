@@ -26,6 +26,11 @@ func (s *Service) Login(ctx context.Context, username, password, source string) 
 	if err != nil && !errors.Is(err, db.ErrNotFound) && !errors.Is(err, ErrInvalidInput) {
 		return sess, translate(err)
 	}
+	if utf8.RuneCountInString(password) > MaxPasswordLen {
+		// An input error: audited, not counted, for known and unknown names alike.
+		s.dummyVerify(ctx, "")
+		return sess, s.loginFailed(ctx, sess, u, username, failTooLong)
+	}
 	if err != nil {
 		// An unknown name locks exactly like a real one: a lockout must not
 		// tell which users exist.
@@ -38,10 +43,6 @@ func (s *Service) Login(ctx context.Context, username, password, source string) 
 		}
 		s.dummyVerify(ctx, "")
 		return sess, s.loginFailed(ctx, sess, db.User{}, username, failUnknownUser)
-	}
-	if utf8.RuneCountInString(password) > MaxPasswordLen {
-		s.dummyVerify(ctx, "")
-		return sess, s.loginFailed(ctx, sess, u, username, failTooLong)
 	}
 	if err := lockedErr(u.PwLockedUntil, now); err != nil {
 		return sess, err
