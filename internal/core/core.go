@@ -68,37 +68,31 @@ func Open(ctx context.Context, dbPath, keyPath string, cfg Config) (*Service, er
 	if err != nil {
 		return nil, err
 	}
-	n, err := db.CountMFA(ctx, store)
+	ids, err := db.MFAKeyIDs(ctx, store)
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("reading %s: %w", dbPath, err)
 	}
-	rnd := cfg.Rand
-	if rnd == nil {
-		rnd = rand.Reader
-	}
+	s := New(store, nil, cfg)
 	keys, err := LoadKeyring(keyPath)
-	if errors.Is(err, ErrKeyMissing) && n == 0 {
-		keys, err = CreateKeyring(keyPath, rnd)
+	if errors.Is(err, ErrKeyMissing) && len(ids) == 0 {
+		keys, err = CreateKeyring(keyPath, s.cfg.Rand)
 	}
 	if err == nil {
-		err = keys.holdsAll(ctx, store, keyPath)
+		err = keys.holdsAll(ids, keyPath)
 	}
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	return New(store, keys, cfg), nil
+	s.keys = keys
+	return s, nil
 }
 
 // holdsAll fails closed at start-up when a stored secret was encrypted with a
 // key the key file lacks: a wrong --key-file must not go unnoticed until a
 // login, nor encrypt new secrets with a key the others do not share.
-func (k *Keyring) holdsAll(ctx context.Context, store *db.DB, keyPath string) error {
-	ids, err := db.MFAKeyIDs(ctx, store)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", store.Path, err)
-	}
+func (k *Keyring) holdsAll(ids []string, keyPath string) error {
 	for _, id := range ids {
 		if _, ok := k.keys[id]; !ok {
 			return fmt.Errorf("%w: %s does not hold key %s, which encrypts stored MFA secrets (pass the right --key-file)", ErrWrongKey, keyPath, id)

@@ -3,6 +3,8 @@ package db_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/smartnumbers/smartmfa/internal/db"
@@ -108,5 +110,23 @@ func TestRecoveryCodeSingleUse(t *testing.T) {
 	}
 	if err := db.DeleteMFA(ctx, d, u.ID); !errors.Is(err, db.ErrNotFound) {
 		t.Errorf("second DeleteMFA: %v, want ErrNotFound", err)
+	}
+}
+
+// TestMFAKeyIDs lists each key once, in order, and nothing without secrets.
+func TestMFAKeyIDs(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	if ids, err := db.MFAKeyIDs(ctx, d); err != nil || len(ids) != 0 {
+		t.Fatalf("no secrets: %v, %v", ids, err)
+	}
+	for i, key := range []string{"k2", "k1", "k2", "k3", "k1"} {
+		u := seedUser(t, d, fmt.Sprintf("u%d", i))
+		if err := db.PutPendingMFA(ctx, d, db.MFA{UserID: u.ID, Secret: []byte{1}, KeyID: key, Algorithm: "SHA1", Digits: 6, Period: 30}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ids, err := db.MFAKeyIDs(ctx, d); err != nil || !slices.Equal(ids, []string{"k1", "k2", "k3"}) {
+		t.Fatalf("key ids %v, %v; want k1 k2 k3", ids, err)
 	}
 }

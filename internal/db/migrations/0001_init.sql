@@ -39,6 +39,10 @@ CREATE TABLE mfa (
     locked_until INTEGER NOT NULL DEFAULT 0
 );
 
+-- Which keys encrypt secrets is asked at every start: an index answers it
+-- without reading every row.
+CREATE INDEX mfa_key_id ON mfa (key_id);
+
 CREATE TABLE recovery_codes (
     id      INTEGER PRIMARY KEY,
     user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
