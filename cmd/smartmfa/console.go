@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"strconv"
-	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -28,7 +26,7 @@ func (a *app) console(ctx context.Context) error {
 	// Set the background instead of letting lipgloss ask the terminal: the
 	// answer would race Bubble Tea for the input, and a terminal that never
 	// answers would stall for 5 s (see internal/tui/termquery).
-	r.SetHasDarkBackground(darkBackground(a.getenv("COLORFGBG")))
+	r.SetHasDarkBackground(tui.DarkBackground(a.getenv("COLORFGBG")))
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -49,17 +47,4 @@ func (a *app) onTerminal() bool {
 	in, ok1 := a.stdin.(*os.File)
 	out, ok2 := a.stdout.(*os.File)
 	return ok1 && ok2 && term.IsTerminal(in.Fd()) && term.IsTerminal(out.Fd())
-}
-
-// darkBackground reads COLORFGBG ("15;0": light text on colour 0), which
-// rxvt, Konsole and others set. Without it the terminal is taken as dark,
-// the common case. Only a console without colours uses this: it decides
-// which way round the QR code's glyphs go.
-func darkBackground(colorfgbg string) bool {
-	parts := strings.Split(colorfgbg, ";")
-	bg, err := strconv.Atoi(parts[len(parts)-1])
-	if colorfgbg == "" || err != nil {
-		return true
-	}
-	return bg < 7 || bg == 8
 }

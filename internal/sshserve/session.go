@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +14,8 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/ssh"
 	"github.com/muesli/termenv"
+
+	"github.com/smartnumbers/smartmfa/internal/tui"
 )
 
 // Session is one SSH session's console, as the server gives it to
@@ -224,7 +225,7 @@ func newRenderer(sess ssh.Session, pty ssh.Pty) *lipgloss.Renderer {
 	if pty.Term == "" || pty.Term == "dumb" {
 		r.SetColorProfile(termenv.Ascii)
 	}
-	r.SetHasDarkBackground(darkBackground(env.Getenv("COLORFGBG")))
+	r.SetHasDarkBackground(tui.DarkBackground(env.Getenv("COLORFGBG")))
 	return r
 }
 
@@ -241,15 +242,4 @@ func (e environ) Getenv(key string) string {
 		}
 	}
 	return v
-}
-
-// darkBackground reads COLORFGBG ("15;0": light text on colour 0); without
-// it the terminal is taken as dark, the common case.
-func darkBackground(colorfgbg string) bool {
-	parts := strings.Split(colorfgbg, ";")
-	bg, err := strconv.Atoi(parts[len(parts)-1])
-	if colorfgbg == "" || err != nil {
-		return true
-	}
-	return bg < 7 || bg == 8
 }

@@ -1,6 +1,9 @@
 package tui
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
@@ -96,4 +99,17 @@ func NewStyles(r *lipgloss.Renderer) Styles {
 		FullSeparator:  sepStyle,
 	}
 	return s
+}
+
+// DarkBackground reads COLORFGBG ("15;0": light text on colour 0), which
+// rxvt, Konsole and others set; without it the terminal is taken as dark, the
+// common case. Callers set it on their renderer instead of asking the
+// terminal. Without colours it decides which way round the QR code's glyphs go.
+func DarkBackground(colorfgbg string) bool {
+	parts := strings.Split(colorfgbg, ";")
+	bg, err := strconv.Atoi(parts[len(parts)-1])
+	if colorfgbg == "" || err != nil {
+		return true
+	}
+	return bg < 7 || bg == 8
 }
