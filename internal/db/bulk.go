@@ -6,19 +6,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"strings"
-
-	"modernc.org/sqlite"
 )
-
-func init() {
-	// The bulk index build computes each text inside SQLite with the very
-	// function single writes use, so both fold case the same way.
-	sqlite.MustRegisterDeterministicScalarFunction("smartmfa_search_text", 3,
-		func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
-			str := func(v driver.Value) string { s, _ := v.(string); return s }
-			return searchText(User{Username: str(args[0]), DisplayName: str(args[1]), Email: str(args[2])}), nil
-		})
-}
 
 // bulkRows is how many users one INSERT statement carries.
 const bulkRows = 200
@@ -77,9 +65,9 @@ func (d *DB) BulkUsers(ctx context.Context, accountID int64, n int, gen func(i i
 	// The text is computed inside SQLite: by its own lower() when that is
 	// exact (a Go callback per row costs about a second a million), else by
 	// searchText through smartmfa_search_text.
-	text := `smartmfa_search_text(username, display_name, email)`
+	text := searchTextSQL("")
 	if got.ascii {
-		text = `lower(username || char(31) || display_name || char(31) || email) || char(31, 31)`
+		text = asciiSearchTextSQL("")
 	}
 	if err != nil {
 		return err

@@ -2,10 +2,13 @@ package db
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"modernc.org/sqlite"
 )
 
 // The search index is a contentless FTS5 trigram table, user_search, whose
@@ -30,6 +33,28 @@ func searchRowid(accountID, userID int64) int64 { return accountID<<32 | userID 
 // case-folded, separated so no term spans two of them.
 func searchText(u User) string {
 	return strings.ToLower(u.Username+fieldSep+u.DisplayName+fieldSep+u.Email) + textPad
+}
+
+func init() {
+	// SQL that must fold text as the index does (the bulk load, the
+	// one-character scan) calls searchText itself.
+	sqlite.MustRegisterDeterministicScalarFunction("smartmfa_search_text", 3,
+		func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+			str := func(v driver.Value) string { s, _ := v.(string); return s }
+			return searchText(User{Username: str(args[0]), DisplayName: str(args[1]), Email: str(args[2])}), nil
+		})
+}
+
+// searchTextSQL is searchText of a users row in SQL; p is the row's alias
+// with its dot, or "".
+func searchTextSQL(p string) string {
+	return `smartmfa_search_text(` + p + `username, ` + p + `display_name, ` + p + `email)`
+}
+
+// asciiSearchTextSQL is searchText by SQLite's lower(), which folds ASCII
+// only: exact for ASCII text, and without a call into Go for every row.
+func asciiSearchTextSQL(p string) string {
+	return `lower(` + p + `username || char(31) || ` + p + `display_name || char(31) || ` + p + `email) || char(31, 31)`
 }
 
 // trigrams adds the distinct three-character substrings of text to into. The
@@ -129,10 +154,10 @@ func matchPage(ctx context.Context, q Querier, s UserSearch, expr string, lo, hi
 // scanMatch tells whether a user's text holds the term ?6, folded as the
 // index folds it. SQLite's lower() is exact for ASCII text, and Go's is called
 // only for the rest: a Go call per row cost 3 ms over 300 users.
-const scanMatch = `CASE
-		WHEN instr(lower(u.username || char(31) || u.display_name || char(31) || u.email), ?6) > 0 THEN 1
+var scanMatch = `CASE
+		WHEN instr(` + asciiSearchTextSQL("u.") + `, ?6) > 0 THEN 1
 		WHEN length(u.display_name || u.email) <> length(CAST(u.display_name || u.email AS BLOB))
-			THEN instr(smartmfa_search_text(u.username, u.display_name, u.email), ?6) > 0
+			THEN instr(` + searchTextSQL("u.") + `, ?6) > 0
 		ELSE 0 END`
 
 // scanPage looks for a 1-character term in the next scanBudget users of the
