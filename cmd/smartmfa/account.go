@@ -180,18 +180,12 @@ stop requiring it (off). Users without MFA are sent to MFA setup at their next
 login and can do nothing else until they set it up.`,
 		Args: exactArgs("NAME", "on|off"),
 	}
-	c.RunE = a.action(func(cmd *cobra.Command, args []string) error {
-		on, err := parseOnOff("the MFA requirement", args[1])
-		if err != nil {
-			return err
-		}
-		ctx := cmd.Context()
-		svc, err := a.openService(ctx)
-		if err != nil {
-			return err
-		}
-		defer svc.Close()
-		op := a.operator()
+	var on bool
+	c.PreRunE = func(_ *cobra.Command, args []string) (err error) {
+		on, err = parseOnOff("the MFA requirement", args[1])
+		return err
+	}
+	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
 		ac, err := findAccount(ctx, svc, op, args[0])
 		if err != nil {
 			return err

@@ -43,17 +43,13 @@ changed what, from where, and every failed login or code.`,
 			return nil
 		},
 	}
-	c.RunE = a.action(func(cmd *cobra.Command, args []string) error {
+	c.PreRunE = func(*cobra.Command, []string) error {
 		if limit < 0 {
 			return usageError{fmt.Sprintf("--limit must be 0 (no limit) or more, not %d", limit)}
 		}
-		ctx := cmd.Context()
-		svc, err := a.openService(ctx)
-		if err != nil {
-			return err
-		}
-		defer svc.Close()
-		op := a.operator()
+		return nil
+	}
+	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
 		accountID, names := int64(-1), map[int64]string{}
 		if len(args) == 1 {
 			ac, err := findAccount(ctx, svc, op, args[0])

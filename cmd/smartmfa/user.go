@@ -125,7 +125,7 @@ func (a *app) userListCommand() *cobra.Command {
 		Short: "List or search the users of an account",
 		Args:  exactArgs("ACCOUNT"),
 	}
-	c.RunE = a.action(func(cmd *cobra.Command, args []string) error {
+	c.PreRunE = func(*cobra.Command, []string) error {
 		if q.MFA != "" {
 			if _, err := parseOnOff("--mfa", q.MFA); err != nil {
 				return err
@@ -134,16 +134,11 @@ func (a *app) userListCommand() *cobra.Command {
 		switch role {
 		case "", string(core.RoleAdmin), string(core.RoleUser):
 			q.Role = core.Role(role)
-		default:
-			return usageError{fmt.Sprintf("--role must be admin or user, not %s", quote(role))}
+			return nil
 		}
-		ctx := cmd.Context()
-		svc, err := a.openService(ctx)
-		if err != nil {
-			return err
-		}
-		defer svc.Close()
-		op := a.operator()
+		return usageError{fmt.Sprintf("--role must be admin or user, not %s", quote(role))}
+	}
+	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
 		ac, err := findAccount(ctx, svc, op, args[0])
 		if err != nil {
 			return err
