@@ -23,10 +23,16 @@ func (e *testEnv) start(t *testing.T, w, h int) *program {
 }
 
 // waitFor waits until the program has drawn want since the last wait.
-func (p *program) waitFor(want string) {
+func (p *program) waitFor(wants ...string) {
 	p.t.Helper()
-	teatest.WaitFor(p.t, p.tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(want)) },
-		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(2*time.Millisecond))
+	teatest.WaitFor(p.t, p.tm.Output(), func(b []byte) bool {
+		for _, w := range wants {
+			if !bytes.Contains(b, []byte(w)) {
+				return false
+			}
+		}
+		return true
+	}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(2*time.Millisecond))
 }
 
 // setupKeyRE finds a setup key on the screen: eight groups of four.
@@ -165,7 +171,8 @@ func TestScreens(t *testing.T) {
 		key := p.waitForMatch(setupKeyRE)
 		p.typeText(totp(decodeKey(t, key), e.clock.Now()))
 		p.key("enter")
-		p.waitFor("Recovery codes")
+		// The flash comes in a message of its own: wait for both.
+		p.waitFor("Recovery codes", "has been set up")
 		p.golden()
 	})
 	t.Run("my MFA active, delete", func(t *testing.T) {
@@ -250,7 +257,7 @@ func TestScreens(t *testing.T) {
 		}
 		p := e.start(t, 80, 24)
 		p.login(e, "bob", userPassword, false)
-		p.waitFor("Setup key")
+		p.waitFor("Setup key", "requires multi-factor authentication")
 		p.golden()
 	})
 	t.Run("full help", func(t *testing.T) {
