@@ -146,6 +146,11 @@ func commandName(cmd *cobra.Command) string {
 // default data directory is created on first use; an explicit path must be
 // in an existing directory, so a typo does not silently start a new database.
 func (a *app) openService(ctx context.Context) (*core.Service, error) {
+	return a.openServiceWith(ctx, core.Config{})
+}
+
+// openServiceWith opens the service with cfg; the issuer comes from the flags.
+func (a *app) openServiceWith(ctx context.Context, cfg core.Config) (*core.Service, error) {
 	path := a.dbPath
 	if path == "" {
 		path = a.getenv("SMARTMFA_DB")
@@ -164,7 +169,8 @@ func (a *app) openService(ctx context.Context) (*core.Service, error) {
 	if keyPath == "" {
 		keyPath = filepath.Join(filepath.Dir(path), keyFileName)
 	}
-	return core.Open(ctx, path, keyPath, core.Config{Issuer: a.issuer})
+	cfg.Issuer = a.issuer
+	return core.Open(ctx, path, keyPath, cfg)
 }
 
 // operator is the session every command acts as; the audit trail records it

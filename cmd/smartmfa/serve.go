@@ -14,6 +14,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/spf13/cobra"
 
+	"github.com/smartnumbers/smartmfa/internal/core"
 	"github.com/smartnumbers/smartmfa/internal/db"
 	"github.com/smartnumbers/smartmfa/internal/sshserve"
 	"github.com/smartnumbers/smartmfa/internal/tui"
@@ -104,7 +105,9 @@ func (o serveOptions) check() error {
 
 // serve runs the SSH server until SIGTERM or SIGINT, then drains it.
 func (a *app) serve(ctx context.Context, o serveOptions) error {
-	svc, err := a.openService(ctx)
+	// Anyone may reach the login screen over SSH: the accounts are created
+	// by the operator (smartmfa account create), never by a client.
+	svc, err := a.openServiceWith(ctx, core.Config{NoRegistration: true})
 	if err != nil {
 		return err
 	}

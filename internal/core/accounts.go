@@ -42,7 +42,7 @@ func accountKey(name string) string { return strings.ToLower(name) }
 
 // RegisterAccount creates an account from the login screen and signs its
 // first user in. It is open only for the very first account, unless the
-// service was configured with OpenRegistration.
+// service was configured with OpenRegistration, and never with NoRegistration.
 func (s *Service) RegisterAccount(ctx context.Context, source string, in NewAccount) (Session, error) {
 	in.Admin.Role = RoleAdmin
 	if err := s.checkNewAccount(in); err != nil {
@@ -54,6 +54,9 @@ func (s *Service) RegisterAccount(ctx context.Context, source string, in NewAcco
 	}
 	var sess Session
 	err = s.tx(ctx, func(q db.Querier) error {
+		if s.cfg.NoRegistration {
+			return ErrRegistrationClosed
+		}
 		if !s.cfg.OpenRegistration {
 			n, err := db.CountAccounts(ctx, q)
 			if err != nil {
@@ -76,6 +79,9 @@ func (s *Service) RegisterAccount(ctx context.Context, source string, in NewAcco
 
 // RegistrationOpen reports whether the login screen may offer Register.
 func (s *Service) RegistrationOpen(ctx context.Context) (bool, error) {
+	if s.cfg.NoRegistration {
+		return false, nil
+	}
 	if s.cfg.OpenRegistration {
 		return true, nil
 	}

@@ -30,6 +30,10 @@ type Config struct {
 	// OpenRegistration lets anyone register a new account from the login
 	// screen; without it only the first account can be registered there.
 	OpenRegistration bool
+	// NoRegistration closes registration from the console entirely, even on
+	// an empty database: `serve` lets anyone reach the login screen, and an
+	// anonymous client must not claim the operator's account name first.
+	NoRegistration bool
 }
 
 // Service is the domain API. It is safe for concurrent use by many sessions.

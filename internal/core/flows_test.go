@@ -28,6 +28,15 @@ func TestRegistration(t *testing.T) {
 		t.Errorf("second registration: %v; rows %v -> %v", err, before, e.counts())
 	}
 
+	closed := newTestService(t, func(c *Config) { c.NoRegistration = true })
+	if open, err := closed.RegistrationOpen(closed.ctx); err != nil || open {
+		t.Errorf("RegistrationOpen with NoRegistration on an empty database = %t, %v", open, err)
+	}
+	if _, err := closed.RegisterAccount(closed.ctx, "ssh:10.0.0.9:5000", NewAccount{Name: "Acme",
+		Admin: NewUser{Username: "squatter", Password: testPassword}}); !errors.Is(err, ErrRegistrationClosed) || closed.count("accounts") != 0 {
+		t.Errorf("registration with NoRegistration: %v, %d accounts", err, closed.count("accounts"))
+	}
+
 	o := newWorld(t, withOpenRegistration)
 	if _, err := o.RegisterAccount(o.ctx, "x", NewAccount{Name: "Initech", Admin: NewUser{Username: "ian", Password: testPassword}}); err != nil {
 		t.Errorf("open registration: %v", err)
