@@ -191,6 +191,10 @@ func TestConsoleEndToEnd(t *testing.T) {
 	if strings.Contains(a.screen(), key) {
 		t.Fatal("the setup key is still on the screen after set-up")
 	}
+	recovery := regexp.MustCompile(`\b[0-9a-z]{5}-[0-9a-z]{5}\b`).FindString(a.screen())
+	if recovery == "" {
+		t.Fatalf("no recovery code on the screen:\n%s", a.screen())
+	}
 	a.keys("Enter")
 	a.waitFor("10 left")
 
@@ -237,7 +241,8 @@ func TestConsoleEndToEnd(t *testing.T) {
 	b.keys("Enter")
 	b.waitFor("[My MFA]", "10 left")
 
-	// The administrator removes bob's MFA, after a confirmation naming him.
+	// The administrator removes bob's MFA, after a confirmation naming him
+	// and with a code of her own (step-up): first without it, refused.
 	a.keys("Escape", "Right", "Enter")
 	a.waitFor("Username", "bob")
 	a.typeText("bob")
@@ -251,6 +256,9 @@ func TestConsoleEndToEnd(t *testing.T) {
 	a.waitFor("Remove multi-factor authentication from bob?", "Remove MFA from bob")
 	a.typeText("lost phone")
 	a.keys("Tab", "Enter")
+	a.waitFor("Enter a current code from your own authenticator app")
+	a.typeText(recovery) // her codes of this step and the next are spent
+	a.keys("Enter")
 	a.waitFor("Multi-factor authentication was removed from bob.", "Status       Not set up")
 	if out := e.ok("", "user", "show", "bob").stdout; !regexp.MustCompile(`mfa\s+none`).MatchString(out) {
 		t.Errorf("after removal the command line shows bob as:\n%s", out)

@@ -10,16 +10,19 @@ import (
 	"github.com/smartnumbers/smartmfa/internal/core"
 )
 
-// userPasswdCommand is how support resets a password; core also clears the
-// password lockout, so a locked-out user can log in at once.
+// userPasswdCommand is how support resets a password. Like any password an
+// administrator sets, it is temporary: the user chooses their own at the next
+// login. Core also clears the lockouts where the user signs in.
 func (a *app) userPasswdCommand() *cobra.Command {
 	var fromStdin bool
 	c := &cobra.Command{
 		Use:   "passwd USER",
-		Short: "Set a new password for a user and clear their password lockout",
-		Long: `Set a new password for a user and clear their password lockout. The password
-is asked twice on the terminal, or read as one line from standard input with
---password-stdin.`,
+		Short: "Set a temporary password for a user and clear their lockouts",
+		Long: `Set a temporary password for a user: at their next login, after their code if
+they have MFA, they must choose a password of their own before anything else.
+It also clears the password lockouts of the places where they signed in within
+30 days. The password is asked twice on the terminal, or read as one line from
+standard input with --password-stdin.`,
 		Args: exactArgs("USER"),
 	}
 	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
@@ -31,10 +34,10 @@ is asked twice on the terminal, or read as one line from standard input with
 		if err != nil {
 			return err
 		}
-		if err := svc.ResetPassword(ctx, op, u.ID, pw); err != nil {
+		if err := svc.ResetPassword(ctx, op, u.ID, pw, ""); err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(a.stdout, "set a new password for %s\n", quote(u.Username))
+		_, err = fmt.Fprintf(a.stdout, "set a temporary password for %s; they choose their own at the next login\n", quote(u.Username))
 		return err
 	})
 	c.Flags().BoolVar(&fromStdin, "password-stdin", false, "read the password as one line from standard input")
@@ -58,7 +61,7 @@ MFA. The reason is written in the audit trail.`,
 		if err != nil {
 			return err
 		}
-		err = svc.RemoveUserMFA(ctx, op, u.ID, reason)
+		_, err = svc.RemoveUserMFA(ctx, op, u.ID, reason, "")
 		if errors.Is(err, core.ErrNoMFA) {
 			return failf("%s has no MFA to remove", quote(u.Username))
 		}

@@ -63,7 +63,7 @@ func TestUserPasswd(t *testing.T) {
 	const newPassword = "violet-anchor-meadow-3"
 
 	r := e.ok(newPassword+"\n", "user", "passwd", "bob", "--password-stdin")
-	if r.stdout != "set a new password for \"bob\"\n" {
+	if r.stdout != "set a temporary password for \"bob\"; they choose their own at the next login\n" {
 		t.Errorf("passwd printed %q", r.stdout)
 	}
 	e.fail(exitFailure, "the password is one of the most common", "12345678\n", "user", "passwd", "bob", "--password-stdin")
@@ -73,8 +73,8 @@ func TestUserPasswd(t *testing.T) {
 
 	svc := e.openCore()
 	defer svc.Close()
-	if _, err := svc.Login(t.Context(), "bob", newPassword, "test"); err != nil {
-		t.Errorf("login with the new password: %v", err)
+	if sess, err := svc.Login(t.Context(), "bob", newPassword, "test"); err != nil || sess.Stage() != core.StageNewPassword {
+		t.Errorf("login with the new password: stage %d, %v; want StageNewPassword", sess.Stage(), err)
 	}
 	if _, err := svc.Login(t.Context(), "bob", userPassword, "test"); !errors.Is(err, core.ErrInvalidCredentials) {
 		t.Errorf("login with the old password: %v, want invalid credentials", err)

@@ -44,6 +44,7 @@ type AuditEvent struct {
 	TargetName string
 	Source     string
 	Detail     string
+	Times      int // how many attempts an aggregated event counts (failed logins of unknown users); else 1
 }
 
 // event is an audit entry before it is written.
@@ -101,7 +102,8 @@ func (s *Service) ListAudit(ctx context.Context, sess Session, accountID, before
 	out := make([]AuditEvent, len(rows))
 	for i, r := range rows {
 		out[i] = AuditEvent{ID: r.ID, At: time.Unix(0, r.At).UTC(), AccountID: r.AccountID, Actor: r.ActorName,
-			Action: Action(r.Action), TargetID: r.TargetID, TargetName: r.TargetName, Source: r.Source, Detail: r.Detail}
+			Action: Action(r.Action), TargetID: r.TargetID, TargetName: r.TargetName, Source: r.Source, Detail: r.Detail,
+			Times: r.Times}
 	}
 	return out, nil
 }

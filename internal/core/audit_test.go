@@ -25,7 +25,7 @@ func TestAuditTrail(t *testing.T) {
 		detail string
 	}{
 		{func() error { sess, _ = w.Login(w.ctx, "bob", testPassword, src); return nil }, ActionLogin, "bob", "bob", "password"},
-		{func() error { _, err := w.Login(w.ctx, "bob", "wrong password", src); return ignore(err) }, ActionLoginFailed, "bob", "bob", "wrong password (1 in a row)"},
+		{func() error { _, err := w.Login(w.ctx, "bob", "wrong password", src); return ignore(err) }, ActionLoginFailed, "bob", "bob", "wrong password (1 counted)"},
 		{func() error { _, err := w.Login(w.ctx, "nobody", testPassword, src); return ignore(err) }, ActionLoginFailed, "nobody", "nobody", "unknown user"},
 		{func() error {
 			en, err := w.BeginEnrollment(w.ctx, sess)
@@ -64,16 +64,17 @@ func TestAuditTrail(t *testing.T) {
 		}, ActionPasswordChanged, "bob", "bob", ""},
 		{func() error {
 			return ignore(errOf(w.ChangePassword(w.ctx, sess, "bad old password", "other words here")))
-		}, ActionLoginFailed, "bob", "bob", "wrong password (1 in a row)"},
+		}, ActionLoginFailed, "bob", "bob", "wrong password (1 counted)"},
 		{func() error { admin = w.login("alice", StageSignedIn); return nil }, ActionLogin, "alice", "alice", "password"},
 		{func() error {
 			_, err := w.UpdateUser(w.ctx, admin, w.bob.ID, UserUpdate{DisplayName: &name})
 			return err
 		}, ActionUserUpdated, "alice", "bob", `name: "" -> "Robert"`},
-		{func() error { return w.ResetPassword(w.ctx, admin, w.bob.ID, testPassword) }, ActionPasswordReset, "alice", "bob", ""},
+		{func() error { return w.ResetPassword(w.ctx, admin, w.bob.ID, testPassword, "") }, ActionPasswordReset, "alice", "bob",
+			"temporary: to be changed at the next login"},
 		{func() error { _, err := w.SetRequireMFA(w.ctx, admin, w.acme, true); return err }, ActionRequireMFA, "alice", "",
 			"require MFA: false -> true; 2 enabled users without MFA"},
-		{func() error { return w.RemoveUserMFA(w.ctx, admin, w.bob.ID, "lost phone") }, ActionMFARemoved, "alice", "bob", "lost phone"},
+		{func() error { return errOf(w.RemoveUserMFA(w.ctx, admin, w.bob.ID, "lost phone", "")) }, ActionMFARemoved, "alice", "bob", "lost phone"},
 		{func() error {
 			_, err := w.CreateUser(w.ctx, LocalOperator("local:root"), w.acme, NewUser{Username: "dave", Password: testPassword})
 			return err
@@ -82,7 +83,7 @@ func TestAuditTrail(t *testing.T) {
 			_, err := w.UpdateUser(w.ctx, admin, w.carol.ID, UserUpdate{Disabled: &yes})
 			return err
 		}, ActionUserUpdated, "alice", "carol", "disabled: false -> true"},
-		{func() error { _, err := w.Login(w.ctx, "carol", testPassword, src); return ignore(err) }, ActionLoginFailed, "carol", "carol", "user disabled"},
+		{func() error { _, err := w.Login(w.ctx, "carol", testPassword, src); return ignore(err) }, ActionLoginFailed, "carol", "carol", "user disabled (1 counted)"},
 	}
 	for i, s := range steps {
 		before := w.count("audit_events")

@@ -92,10 +92,10 @@ func authzCases() []authzCase {
 			return err
 		}, accountAdminOnly},
 		{"ResetPassword", nil, func(w *world, s Session) error {
-			return w.ResetPassword(w.ctx, s, w.bob.ID, "another long password")
+			return w.ResetPassword(w.ctx, s, w.bob.ID, "another long password", "")
 		}, accountAdminOnly},
 		{"RemoveUserMFA", func(w *world) { w.enrollUser("bob") }, func(w *world, s Session) error {
-			return w.RemoveUserMFA(w.ctx, s, w.bob.ID, "lost phone")
+			return errOf(w.RemoveUserMFA(w.ctx, s, w.bob.ID, "lost phone", ""))
 		}, accountAdminOnly},
 		{"ListAudit all accounts", nil, func(w *world, s Session) error {
 			_, err := w.ListAudit(w.ctx, s, -1, 0, 10)
@@ -196,8 +196,8 @@ func TestOperatorMissingTargets(t *testing.T) {
 	_, checks["SetRequireMFA"] = w.SetRequireMFA(w.ctx, op, 99999, true)
 	_, checks["GetUser"] = w.GetUser(w.ctx, op, 99999)
 	_, checks["CreateUser"] = w.CreateUser(w.ctx, op, 99999, NewUser{Username: "orphan", Password: testPassword})
-	checks["RemoveUserMFA"] = w.RemoveUserMFA(w.ctx, op, 99999, "")
-	checks["ResetPassword"] = w.ResetPassword(w.ctx, op, 99999, "another long password")
+	checks["RemoveUserMFA"] = errOf(w.RemoveUserMFA(w.ctx, op, 99999, "", ""))
+	checks["ResetPassword"] = w.ResetPassword(w.ctx, op, 99999, "another long password", "")
 	for name, err := range checks {
 		if !errors.Is(err, ErrNotFound) {
 			t.Errorf("%s on a missing target: %v, want ErrNotFound", name, err)

@@ -41,7 +41,9 @@ type Service struct {
 	db     *db.DB
 	keys   *Keyring
 	cfg    Config
-	hashes chan struct{} // caps concurrent argon2 hashes at the CPU count
+	hashes *hashGate // caps concurrent argon2 hashes at the CPU count
+
+	failing failingOrigins // places whose passwords failed lately: they wait last
 
 	dummyOnce sync.Once
 	dummyHash string
@@ -61,7 +63,7 @@ func New(store *db.DB, keys *Keyring, cfg Config) *Service {
 	if cfg.Password == (PasswordParams{}) {
 		cfg.Password = OWASPParams
 	}
-	return &Service{db: store, keys: keys, cfg: cfg, hashes: make(chan struct{}, runtime.NumCPU())}
+	return &Service{db: store, keys: keys, cfg: cfg, hashes: newHashGate(runtime.NumCPU())}
 }
 
 // Open opens the database at dbPath and the key file at keyPath and builds a

@@ -64,3 +64,30 @@ func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
 func inputErr(field, format string, args ...any) error {
 	return &InputError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
+
+// ErrUnavailable refuses an attempt that could not be recorded (a full disk,
+// a store that went away): a password or code is never checked without its
+// failure being counted first, and right and wrong ones get this same answer.
+var ErrUnavailable = errors.New("signing in is not possible right now because the attempt could not be recorded; try again later, and tell the operator if it goes on")
+
+// unavailableError is ErrUnavailable with its cause kept for tests and logs.
+type unavailableError struct{ cause error }
+
+func (e *unavailableError) Error() string        { return ErrUnavailable.Error() }
+func (e *unavailableError) Is(target error) bool { return target == ErrUnavailable }
+func (e *unavailableError) Unwrap() error        { return e.cause }
+
+func unavailable(err error) error {
+	if err == nil || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	return &unavailableError{cause: err}
+}
+
+// ErrOwnPassword refuses an administrator's reset of their own password: a
+// new password of one's own is chosen with the current one.
+var ErrOwnPassword = fmt.Errorf("%w: your own password is changed with your current one, not reset", ErrForbidden)
+
+// ErrStepUpRequired asks an administrator with MFA for their own current code
+// before they act on another user's MFA or password.
+var ErrStepUpRequired = &InputError{Field: "code", Msg: "enter a current code from your own authenticator app (or a recovery code) to confirm"}

@@ -237,7 +237,7 @@ func TestRequireMFAAndAdminRemoval(t *testing.T) {
 	if acct, _ := w.FindAccount(w.ctx, admin, "acme"); !acct.RequireMFA {
 		t.Error("the requirement was not stored")
 	}
-	if err := w.RemoveUserMFA(w.ctx, admin, w.bob.ID, "lost phone"); err != nil {
+	if err := errOf(w.RemoveUserMFA(w.ctx, admin, w.bob.ID, "lost phone", "")); err != nil {
 		t.Fatal(err)
 	}
 	w.login("bob", StageSetupMFA)
@@ -262,8 +262,8 @@ func TestPasswordChangeAndReset(t *testing.T) {
 	if _, err := w.Login(w.ctx, "bob", "a brand new secret", "test"); !errors.Is(err, ErrLocked) {
 		t.Fatalf("want locked, got %v", err)
 	}
-	if err := w.ResetPassword(w.ctx, w.login("alice", StageSignedIn), w.bob.ID, testPassword); err != nil {
+	if err := w.ResetPassword(w.ctx, w.login("alice", StageSignedIn), w.bob.ID, testPassword, ""); err != nil {
 		t.Fatal(err)
 	}
-	w.login("bob", StageSignedIn) // a reset clears the lock
+	w.login("bob", StageNewPassword) // a reset clears the lock where bob signs in
 }

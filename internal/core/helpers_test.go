@@ -290,3 +290,44 @@ func (e *testEnv) lastAudit() db.AuditEvent {
 
 // errOf keeps the error of a call that also returns a session.
 func errOf(_ Session, err error) error { return err }
+
+// pwCounter is the failed-password counter that an attempt on name from
+// source spends now: the origin's, where the user signed in within trustFor,
+// else the name's bucket.
+func (e *testEnv) pwCounter(name, source string) db.Counter {
+	e.t.Helper()
+	if u, err := db.UserByUsername(e.ctx, e.db, name); err == nil {
+		at, c, ok, err := db.TrustedOrigin(e.ctx, e.db, u.ID, originOf(source))
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if ok && at >= e.clock.Now().Add(-trustFor).UnixNano() {
+			return c
+		}
+	}
+	c, err := db.BucketCounter(e.ctx, e.db, bucketOf(name))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+// stepUpCode is a fresh code of the session's own authenticator, "" when
+// they enrolled none: what an administrator types to act on another user.
+func (e *testEnv) stepUpCode(s Session) string {
+	secret := e.secrets[s.Username()]
+	if secret == nil {
+		return ""
+	}
+	e.clock.Advance(totpPeriod * time.Second)
+	return e.code(secret, 0)
+}
+
+func (e *testEnv) countWhere(table, where string) int {
+	e.t.Helper()
+	var n int
+	if err := e.db.QueryRowContext(e.ctx, "SELECT count(*) FROM "+table+" WHERE "+where).Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/smartnumbers/smartmfa/internal/db"
 )
 
 // lockedUntil asserts err is a *LockedError ending exactly at want.
@@ -53,8 +55,8 @@ func TestPasswordLockout(t *testing.T) {
 		for j, s := range services { // the right password is refused on both
 			_, err := s.Login(w.ctx, "bob", testPassword, "test")
 			lockedUntil(t, err, until)
-			if u := w.userRow(w.bob.ID); u.PwFailures != 5+i {
-				t.Fatalf("service %d: a refused attempt while locked was counted: failures %d", j, u.PwFailures)
+			if c := w.pwCounter("bob", "test"); c.Failures != 5+i {
+				t.Fatalf("service %d: a refused attempt while locked was counted: failures %d", j, c.Failures)
 			}
 		}
 		w.clock.Advance(d - time.Nanosecond)
@@ -69,8 +71,13 @@ func TestPasswordLockout(t *testing.T) {
 	if err != nil || sess.Stage() != StageSignedIn {
 		t.Fatalf("login after the lock: %v", err)
 	}
-	if u := w.userRow(w.bob.ID); u.PwFailures != 0 || u.PwLockedUntil != 0 {
-		t.Errorf("success did not reset: failures %d locked %d", u.PwFailures, u.PwLockedUntil)
+	// The success gave back its own attempt and lifted the lock it set; and it
+	// trusts the origin, whose own counter starts from zero.
+	if c, err := db.BucketCounter(w.ctx, w.db, bucketOf("bob")); err != nil || c.Failures != 12 || c.LockedUntil != 0 {
+		t.Errorf("bucket after the success: %+v, %v; want 12 failures and no lock", c, err)
+	}
+	if c := w.pwCounter("bob", "test"); c != (db.Counter{}) {
+		t.Errorf("the origin's counter after the sign-in: %+v", c)
 	}
 	for i := range 4 {
 		if err := fail(i); !errors.Is(err, ErrInvalidCredentials) {
@@ -159,11 +166,11 @@ func TestHundredWrongCodesDisableMFALogin(t *testing.T) {
 	if err != nil || u.MFA != "active" {
 		t.Fatalf("GetUser: %+v, %v", u, err)
 	}
-	if err := w.RemoveUserMFA(w.ctx, admin, w.bob.ID, "lost phone"); err != nil {
+	if err := errOf(w.RemoveUserMFA(w.ctx, admin, w.bob.ID, "lost phone", "")); err != nil {
 		t.Fatalf("RemoveUserMFA: %v", err)
 	}
 	w.login("bob", StageSignedIn)
-	if err := w.RemoveUserMFA(w.ctx, admin, w.bob.ID, ""); !errors.Is(err, ErrNoMFA) {
+	if err := errOf(w.RemoveUserMFA(w.ctx, admin, w.bob.ID, "", "")); !errors.Is(err, ErrNoMFA) {
 		t.Errorf("second RemoveUserMFA: %v, want ErrNoMFA", err)
 	}
 }
@@ -186,6 +193,9 @@ func TestLockedErrorRetryIn(t *testing.T) {
 // failure, and from any Service on the file.
 func TestUnknownUsernamesLockLikeRealOnes(t *testing.T) {
 	w := newWorld(t)
+	if bucketOf("bob") == bucketOf("Nobody-Here") {
+		t.Fatal("the two names share a bucket: pick another unknown name")
+	}
 	services := []*Service{w.Service, w.another()}
 	for i := range 7 {
 		var errs [2]error
@@ -204,30 +214,61 @@ func TestUnknownUsernamesLockLikeRealOnes(t *testing.T) {
 	if _, err := w.Login(w.ctx, "nobody-here", "x", "test"); !errors.Is(err, ErrLocked) {
 		t.Errorf("other case of a locked unknown name: %v", err)
 	}
-	// Idle counters are forgotten after a day.
-	w.clock.Advance(25 * time.Hour)
-	if _, err := w.Login(w.ctx, "someone-else", "x", "test"); !errors.Is(err, ErrInvalidCredentials) {
-		t.Fatalf("fresh unknown name: %v", err)
+}
+
+// TestKnownAndUnknownNamesAgeAlike: counters are forgotten after a quiet day
+// for every name, known or not, so the first tries after a quiet day (or a
+// month) tell nothing about which names exist. The clock is injected.
+func TestKnownAndUnknownNamesAgeAlike(t *testing.T) {
+	w := newWorld(t)
+	names := []string{"bob", "nobody-here"}
+	try := func() [2]string {
+		var out [2]string
+		for i, name := range names {
+			_, err := w.Login(w.ctx, name, "wrong password!", "ssh:198.51.100.7:4000")
+			out[i] = fmt.Sprint(err)
+		}
+		if out[0] != out[1] {
+			t.Fatalf("at %s: real user got %q, unknown user got %q", w.clock.Now().Format(time.RFC3339), out[0], out[1])
+		}
+		return out
 	}
-	if n := w.count("login_throttle"); n != 1 {
-		t.Errorf("login_throttle holds %d rows after a day, want only the fresh one", n)
+	for _, quiet := range []time.Duration{time.Minute, 23 * time.Hour, 25 * time.Hour, 31 * 24 * time.Hour} {
+		t.Run(quiet.String(), func(t *testing.T) {
+			for range 3 {
+				try()
+			}
+			w.clock.Advance(quiet)
+			// After a quiet day both start again: five more before a lock.
+			// Within the day both go on from three, so the third locks.
+			lockAt := 5
+			if quiet < forgetAfter {
+				lockAt = 2
+			}
+			for i := range 6 {
+				got := try()
+				if locked := strings.Contains(got[0], "too many"); locked != (i >= lockAt) {
+					t.Fatalf("after %s quiet, attempt %d: %q", quiet, i+1, got[0])
+				}
+			}
+			w.clock.Advance(forgetAfter + time.Minute)
+		})
 	}
 }
 
-// TestOversizedPasswordsNeverLock: a password past the limit is an input
-// error for every name; counting it for unknown names only would let six of
-// them tell which names exist.
-func TestOversizedPasswordsNeverLock(t *testing.T) {
+// TestOversizedPasswordsCountAlike: a password past the limit is one more
+// wrong answer for every name, counted alike (no hash is spent on it).
+func TestOversizedPasswordsCountAlike(t *testing.T) {
 	w := newWorld(t)
 	huge := strings.Repeat("p", MaxPasswordLen+1)
 	for i := range 6 {
-		for _, name := range []string{"bob", "nobody-at-all"} {
-			if _, err := w.Login(w.ctx, name, huge, "test"); !errors.Is(err, ErrInvalidCredentials) {
-				t.Fatalf("oversized password #%d for %s: %v", i+1, name, err)
-			}
+		var got [2]string
+		for j, name := range []string{"bob", "nobody-at-all"} {
+			_, err := w.Login(w.ctx, name, huge, "test")
+			got[j] = fmt.Sprint(err)
 		}
-	}
-	if n := w.count("login_throttle"); n != 0 {
-		t.Errorf("oversized passwords counted for an unknown name (%d throttle rows)", n)
+		if got[0] != got[1] || i < 5 && got[0] != ErrInvalidCredentials.Error() || i == 5 && !strings.Contains(got[0], "too many") {
+			t.Fatalf("oversized password #%d: bob %q, unknown %q", i+1, got[0], got[1])
+		}
 	}
 }

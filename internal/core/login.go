@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -12,63 +11,34 @@ import (
 )
 
 // Login checks a username and password. The returned session's Stage says what
-// comes next: StageCode (enter a code), StageSetupMFA (the account requires
-// MFA and the user has none) or StageSignedIn. Unknown users, wrong passwords
-// and disabled users all get ErrInvalidCredentials after the same work.
+// comes next: StageCode (enter a code), StageNewPassword (the password was set
+// by an administrator), StageSetupMFA (the account requires MFA and the user
+// has none) or StageSignedIn. Unknown users, wrong passwords and disabled users
+// all get ErrInvalidCredentials after the same work; every attempt is counted
+// before its password is checked (see reserve).
 func (s *Service) Login(ctx context.Context, username, password, source string) (Session, error) {
-	now := s.now()
 	sess := Session{source: source}
 	var u db.User
-	err := checkUsername(username)
-	if err == nil {
-		u, err = db.UserByUsername(ctx, s.db, username)
-	}
-	if err != nil && !errors.Is(err, db.ErrNotFound) && !errors.Is(err, ErrInvalidInput) {
-		return sess, translate(err)
-	}
-	if utf8.RuneCountInString(password) > MaxPasswordLen {
-		// An input error: audited, not counted, for known and unknown names alike.
-		s.dummyVerify(ctx, "")
-		return sess, s.loginFailed(ctx, sess, u, username, failTooLong)
-	}
-	if err != nil {
-		// An unknown name locks exactly like a real one: a lockout must not
-		// tell which users exist.
-		t, err := db.ThrottleByName(ctx, s.db, throttleKey(username))
-		if err != nil {
-			return sess, translate(err)
+	if checkUsername(username) == nil {
+		var err error
+		if u, err = db.UserByUsername(ctx, s.db, username); err != nil && !errors.Is(err, db.ErrNotFound) {
+			return sess, unavailable(err)
 		}
-		if err := lockedErr(t.LockedUntil, now); err != nil {
-			return sess, err
-		}
-		s.dummyVerify(ctx, "")
-		return sess, s.loginFailed(ctx, sess, db.User{}, username, failUnknownUser)
 	}
-	if err := lockedErr(u.PwLockedUntil, now); err != nil {
-		return sess, err
-	}
-	ok, err := s.verifyPassword(ctx, u.PasswordHash, password) // never inside a transaction
+	a, f, err := s.tryPassword(ctx, username, u, password, source)
 	if err != nil {
 		return sess, err
 	}
-	if !ok {
-		return sess, s.loginFailed(ctx, sess, u, username, failWrongPassword)
-	}
-	if u.Disabled {
-		return sess, s.loginFailed(ctx, sess, u, username, failDisabled)
+	if f == "" && u.Disabled {
+		f = failDisabled // counted like a wrong password: the lock must not tell a right one
 	}
 	err = s.tx(ctx, func(q db.Querier) error {
-		u, err = db.UserByID(ctx, q, u.ID)
+		if err := s.settlePassword(ctx, q, sess, a, u, username, f); err != nil {
+			return err
+		}
+		u, err := db.UserByID(ctx, q, u.ID)
 		if err != nil {
 			return err
-		}
-		if err := lockedErr(u.PwLockedUntil, now); err != nil {
-			return err
-		}
-		if u.PwFailures > 0 {
-			if err := db.SetPasswordFailures(ctx, q, u.ID, 0, 0); err != nil {
-				return err
-			}
 		}
 		acct, err := db.AccountByID(ctx, q, u.AccountID)
 		if err != nil {
@@ -76,77 +46,153 @@ func (s *Service) Login(ctx context.Context, username, password, source string) 
 		}
 		sess = Session{userID: u.ID, accountID: u.AccountID, username: u.Username, role: Role(u.Role), source: source,
 			epoch: u.SessionEpoch}
-		switch {
-		case u.MFAState == "active":
-			sess.stage = StageCode
-			return nil // the login is audited when the code is accepted
-		case acct.RequireMFA:
-			sess.stage = StageSetupMFA
-		default:
-			sess.stage = StageSignedIn
-		}
-		return s.audit(ctx, q, sess, event{account: u.AccountID, action: ActionLogin, target: u,
-			detail: map[Stage]string{StageSetupMFA: "password; MFA setup required", StageSignedIn: "password"}[sess.stage]})
+		sess.stage = nextStage(u, acct, false)
+		return s.signedIn(ctx, q, sess, u, map[Stage]string{StageSetupMFA: "password; MFA setup required",
+			StageNewPassword: "temporary password; a new one must be chosen", StageSignedIn: "password"}[sess.stage])
 	})
 	if err != nil {
-		return Session{source: source}, err
+		return Session{source: source}, attemptErr(err)
 	}
 	return sess, nil
 }
 
-// failure is why a login failed, as the audit trail says it, and whether it
-// counts toward a lockout: input errors and a disabled user do not.
-type failure struct {
-	reason  string
-	counted bool
+// nextStage is where a user goes once the steps before are done: their code
+// (unless codeDone), then a new password in place of a temporary one, then
+// MFA set-up where the account requires it.
+func nextStage(u db.User, acct db.Account, codeDone bool) Stage {
+	switch {
+	case u.MFAState == "active" && !codeDone:
+		return StageCode
+	case u.MustChangePassword:
+		return StageNewPassword
+	case acct.RequireMFA && u.MFAState != "active":
+		return StageSetupMFA
+	}
+	return StageSignedIn
 }
 
-var (
-	failUnknownUser   = failure{"unknown user", true}
-	failWrongPassword = failure{"wrong password", true}
-	failTooLong       = failure{"password too long", false}
-	failDisabled      = failure{"user disabled", false}
-)
-
-// loginFailed audits a failed login as typed and, when f counts, adds it to
-// the user's failure counter, or to the unknown name's.
-func (s *Service) loginFailed(ctx context.Context, sess Session, u db.User, typed string, f failure) error {
-	now := s.now()
-	return s.tx(ctx, func(q db.Querier) error {
-		e := event{account: u.AccountID, action: ActionLoginFailed, target: u, detail: f.reason}
-		if u.ID == 0 {
-			e.target = db.User{Username: typed}
-		}
-		switch {
-		case !f.counted:
-		case u.ID == 0:
-			key := throttleKey(typed)
-			t, err := db.ThrottleByName(ctx, q, key)
-			if err != nil {
-				return err
-			}
-			t.Failures++
-			t.LockedUntil = lockUntil(now, t.Failures)
-			if err := db.PutThrottle(ctx, q, key, t, now.UnixNano(), now.Add(-24*time.Hour).UnixNano()); err != nil {
-				return err
-			}
-		default:
-			cur, err := db.UserByID(ctx, q, u.ID)
-			if err != nil {
-				return err
-			}
-			n := cur.PwFailures + 1
-			if err := db.SetPasswordFailures(ctx, q, cur.ID, n, lockUntil(now, n)); err != nil {
-				return err
-			}
-			e.detail = fmt.Sprintf("%s (%d in a row)", f.reason, n)
-		}
-		e.actor = e.target.Username
-		if err := s.audit(ctx, q, sess, e); err != nil {
+// signedIn audits a login that reached sess's stage, and at StageSignedIn
+// trusts its origin. A login waiting for its code is audited when the code
+// is accepted.
+func (s *Service) signedIn(ctx context.Context, q db.Querier, sess Session, u db.User, detail string) error {
+	if sess.stage == StageCode {
+		return nil
+	}
+	if sess.stage == StageSignedIn {
+		if err := s.trustOrigin(ctx, q, sess); err != nil {
 			return err
 		}
-		return commitThen{ErrInvalidCredentials}
-	})
+	}
+	return s.audit(ctx, q, sess, event{account: u.AccountID, action: ActionLogin, target: u, detail: detail})
+}
+
+// Why a password was refused, as the audit trail says it. Every one of them
+// is counted: a refusal that did not count would tell a right password.
+const (
+	failUnknownUser   = "unknown user"
+	failWrongPassword = "wrong password"
+	failTooLong       = "password too long"
+	failDisabled      = "user disabled"
+	failLockedAfter   = "locked by other attempts while the password was checked"
+)
+
+// tryPassword reserves an attempt on typed's counter, then checks password
+// against u's hash: u zero is an unknown name, checked against a dummy hash for
+// the same time. It returns why the password was refused, "" when it is right.
+func (s *Service) tryPassword(ctx context.Context, typed string, u db.User, password, source string) (attempt, string, error) {
+	origin := originOf(source)
+	a, err := s.reserve(ctx, typed, u, origin)
+	if err != nil {
+		return a, "", err
+	}
+	why, err := s.checkAttempt(ctx, u, password, s.priority(a, origin))
+	if why != "" {
+		s.failing.failed(origin, s.now())
+	}
+	return a, why, err
+}
+
+// checkAttempt checks a reserved attempt's password; see tryPassword.
+func (s *Service) checkAttempt(ctx context.Context, u db.User, password string, prio int) (string, error) {
+	switch {
+	case utf8.RuneCountInString(password) > MaxPasswordLen:
+		return failTooLong, nil // it cannot be right: no hash is spent on it
+	case u.ID == 0:
+		s.dummyVerify(ctx, password, prio)
+		return failUnknownUser, ctx.Err()
+	}
+	ok, err := s.verifyPassword(ctx, u.PasswordHash, password, prio)
+	if err != nil && ctx.Err() != nil {
+		return "", ctx.Err()
+	}
+	if !ok {
+		return failWrongPassword, nil // a hash that cannot be read refuses like a wrong password
+	}
+	return "", nil
+}
+
+// settlePassword ends an attempt of tryPassword inside the caller's
+// transaction: nil lets a right password go on; a refusal is audited and
+// returned as commitThen, so that its count and its event commit.
+func (s *Service) settlePassword(ctx context.Context, q db.Querier, sess Session, a attempt, u db.User, typed, why string) error {
+	err := a.settle(ctx, q, s.now(), why == "")
+	switch {
+	case errors.Is(err, ErrLocked):
+		why = failLockedAfter
+	case err != nil:
+		return err
+	case why == "":
+		return nil
+	default:
+		err = ErrInvalidCredentials
+	}
+	if u.ID == 0 {
+		if aerr := s.auditUnknownName(ctx, q, sess, typed); aerr != nil {
+			return aerr
+		}
+		return commitThen{err}
+	}
+	e := event{account: u.AccountID, actorID: u.ID, actor: u.Username, action: ActionLoginFailed, target: u,
+		detail: fmt.Sprintf("%s (%d counted)", why, a.n)}
+	if aerr := s.audit(ctx, q, sess, e); aerr != nil {
+		return aerr
+	}
+	return commitThen{err}
+}
+
+// auditUnknownName counts a failed login of a name that does not exist in
+// the hour's one event: a flood of names adds a row an hour, not a row a try.
+func (s *Service) auditUnknownName(ctx context.Context, q db.Querier, sess Session, typed string) error {
+	now := s.now()
+	name := CleanText(typed, MaxUsernameLen)
+	e := db.AuditEvent{At: now.UnixNano(), ActorName: name, Action: string(ActionLoginFailed), TargetName: name,
+		Source: CleanText(sess.source, 128)}
+	detail := func(times int, first int64) string {
+		if times == 1 {
+			return failUnknownUser
+		}
+		return fmt.Sprintf("%d failed logins of unknown users since %s; the newest shown", times,
+			time.Unix(0, first).UTC().Format("15:04:05 MST"))
+	}
+	if err := db.BumpAggregate(ctx, q, "unknown-user", now.Truncate(time.Hour).UnixNano(), e, detail); err != nil {
+		return fmt.Errorf("writing the audit trail: %w", err)
+	}
+	return nil
+}
+
+// attemptErr keeps the answers a login or code check gives and turns anything else (a full
+// disk, a store gone away) into ErrUnavailable: a login that could not be
+// recorded is refused, the right password like a wrong one.
+func attemptErr(err error) error {
+	var in *InputError
+	switch {
+	case err == nil, errors.Is(err, ErrLocked), errors.Is(err, ErrInvalidCredentials), errors.Is(err, ErrInvalidCode),
+		errors.Is(err, ErrMFADisabled), errors.Is(err, ErrForbidden), errors.Is(err, ErrSessionEnded),
+		errors.Is(err, ErrNoMFA), errors.Is(err, ErrNoEnrollment), errors.Is(err, ErrWrongKey), errors.As(err, &in),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	return unavailable(err)
 }
 
 // Logout records the end of a session in the audit trail. Sessions live with
@@ -162,13 +208,9 @@ func (s *Service) Logout(ctx context.Context, sess Session) error {
 	})
 }
 
-// throttleKey is the bounded, case-folded form of a typed username.
-func throttleKey(typed string) string {
-	return strings.ToLower(typed[:min(len(typed), MaxUsernameLen)])
-}
-
 // VerifyLoginCode completes a login at StageCode with a TOTP code or a
-// recovery code, and returns the signed-in session.
+// recovery code. The returned session is signed in, or must first choose a
+// new password in place of a temporary one.
 func (s *Service) VerifyLoginCode(ctx context.Context, sess Session, code string) (Session, error) {
 	if sess.stage != StageCode {
 		return sess, ErrForbidden
@@ -187,11 +229,15 @@ func (s *Service) VerifyLoginCode(ctx context.Context, sess Session, code string
 		if err != nil {
 			return err
 		}
-		out.stage = StageSignedIn
-		return s.audit(ctx, q, out, event{account: u.AccountID, action: ActionLogin, target: u, detail: "password and " + how})
+		acct, err := db.AccountByID(ctx, q, u.AccountID)
+		if err != nil {
+			return err
+		}
+		out.stage = nextStage(u, acct, true)
+		return s.signedIn(ctx, q, out, u, "password and "+how)
 	})
 	if err != nil {
-		return sess, err
+		return sess, attemptErr(err)
 	}
 	return out, nil
 }

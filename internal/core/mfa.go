@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/smartnumbers/smartmfa/internal/db"
@@ -125,10 +126,13 @@ func (s *Service) ConfirmEnrollment(ctx context.Context, sess Session, code stri
 			return err
 		}
 		out.stage = StageSignedIn
+		if err := s.trustOrigin(ctx, q, out); err != nil {
+			return err
+		}
 		return s.audit(ctx, q, sess, event{account: u.AccountID, action: ActionMFAEnabled, target: u})
 	})
 	if err != nil {
-		return nil, sess, err
+		return nil, sess, attemptErr(err)
 	}
 	return codes, out, nil
 }
@@ -146,48 +150,111 @@ func (s *Service) DeleteMyMFA(ctx context.Context, sess Session, code string) (S
 		if _, err := s.current(ctx, q, sess, StageSignedIn); err != nil || sess.operator {
 			return cmpErr(err, ErrForbidden)
 		}
-		u, m, err := s.activeMFA(ctx, q, sess)
-		if err != nil {
-			return err
-		}
-		if _, err := s.checkCode(ctx, q, sess, u, m, code, kind); err != nil {
-			return err
-		}
-		if err := db.DeleteMFA(ctx, q, u.ID); err != nil {
-			return err
-		}
-		acct, err := db.AccountByID(ctx, q, u.AccountID)
-		if err != nil {
-			return err
-		}
-		if acct.RequireMFA {
-			out.stage = StageSetupMFA
-		}
-		return s.audit(ctx, q, sess, event{account: u.AccountID, action: ActionMFADeleted, target: u})
+		return s.deleteOwnMFA(ctx, q, &out, code, kind, "")
 	})
 	if err != nil {
-		return sess, err
+		return sess, attemptErr(err)
 	}
 	return out, nil
 }
 
-// RemoveUserMFA removes the MFA of a user in the caller's account: how an
-// administrator lets a user who lost their phone log in again.
-func (s *Service) RemoveUserMFA(ctx context.Context, sess Session, userID int64, reason string) error {
-	if err := checkText("reason", reason, 200, false); err != nil {
+// deleteOwnMFA removes the caller's authenticator once code proves it is
+// theirs, wherever they asked, and moves the session to set-up where the
+// account requires MFA.
+func (s *Service) deleteOwnMFA(ctx context.Context, q db.Querier, sess *Session, code string, kind codeKind, detail string) error {
+	u, m, err := s.activeMFA(ctx, q, *sess)
+	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(q db.Querier) error {
+	how, err := s.checkCode(ctx, q, *sess, u, m, code, kind)
+	if err != nil {
+		return err
+	}
+	if err := db.DeleteMFA(ctx, q, u.ID); err != nil {
+		return err
+	}
+	acct, err := db.AccountByID(ctx, q, u.AccountID)
+	if err != nil {
+		return err
+	}
+	if acct.RequireMFA {
+		sess.stage = StageSetupMFA
+	}
+	return s.audit(ctx, q, *sess, event{account: u.AccountID, action: ActionMFADeleted, target: u,
+		detail: strings.TrimPrefix(detail+"; confirmed with "+how, "; ")})
+}
+
+// RemoveUserMFA removes the MFA of a user in the caller's account: how an
+// administrator lets a user who lost their phone log in again. An
+// administrator with MFA confirms with their own current code (step-up); one
+// removing their own MFA here confirms with it as on My MFA, and gets back the
+// session that follows (set-up, where the account requires MFA).
+func (s *Service) RemoveUserMFA(ctx context.Context, sess Session, userID int64, reason, code string) (Session, error) {
+	if err := checkText("reason", reason, 200, false); err != nil {
+		return sess, err
+	}
+	out := sess
+	err := s.tx(ctx, func(q db.Querier) error {
 		u, err := s.userInAccount(ctx, q, sess, userID)
 		if err != nil {
 			return err
 		}
-		if err := db.DeleteMFA(ctx, q, u.ID); err != nil {
-			if errors.Is(err, db.ErrNotFound) {
-				return ErrNoMFA
+		if !sess.operator && u.ID == sess.userID {
+			c, kind, err := parseStepUp(code)
+			if err != nil {
+				return err
 			}
+			return s.deleteOwnMFA(ctx, q, &out, c, kind, reason)
+		}
+		if u.MFAState == "" {
+			return ErrNoMFA
+		}
+		how, err := s.stepUp(ctx, q, sess, code)
+		if err != nil {
 			return err
 		}
-		return s.audit(ctx, q, sess, event{account: u.AccountID, action: ActionMFARemoved, target: u, detail: reason})
+		if err := db.DeleteMFA(ctx, q, u.ID); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, sess, event{account: u.AccountID, action: ActionMFARemoved, target: u,
+			detail: strings.TrimPrefix(reason+how, "; ")})
 	})
+	if err != nil {
+		return sess, attemptErr(err)
+	}
+	return out, nil
+}
+
+// stepUp asks an administrator acting on another user for a current code of
+// their own authenticator, when they have one; the operator of the command
+// line and administrators without MFA have nothing to give. It returns how
+// they confirmed, for the audit trail.
+func (s *Service) stepUp(ctx context.Context, q db.Querier, sess Session, code string) (string, error) {
+	if sess.operator {
+		return "", nil
+	}
+	u, m, err := s.activeMFA(ctx, q, sess)
+	if errors.Is(err, ErrNoMFA) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	c, kind, err := parseStepUp(code)
+	if err != nil {
+		return "", err
+	}
+	how, err := s.checkCode(ctx, q, sess, u, m, c, kind)
+	if err != nil {
+		return "", err
+	}
+	return "; confirmed with the administrator's " + how, nil
+}
+
+// parseStepUp asks for the code when none was given.
+func parseStepUp(code string) (string, codeKind, error) {
+	if code == "" {
+		return "", 0, ErrStepUpRequired
+	}
+	return parseCode(code)
 }

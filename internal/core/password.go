@@ -75,10 +75,11 @@ func (s *Service) hashPassword(ctx context.Context, pw string) (string, error) {
 	if _, err := io.ReadFull(s.cfg.Rand, salt); err != nil {
 		return "", fmt.Errorf("generating a salt: %w", err)
 	}
-	if err := s.acquireHash(ctx); err != nil {
+	// New passwords are set by signed-in users and operators: they go first.
+	if err := s.hashes.acquire(ctx, prioTrusted); err != nil {
 		return "", err
 	}
-	defer s.releaseHash()
+	defer s.hashes.release()
 	return phc(s.cfg.Password, salt, pw), nil
 }
 
@@ -89,16 +90,17 @@ func phc(p PasswordParams, salt []byte, pw string) string {
 		argon2.Version, p.MemoryKiB, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
-// verifyPassword checks pw against a PHC string with the parameters it holds.
-func (s *Service) verifyPassword(ctx context.Context, hash, pw string) (bool, error) {
+// verifyPassword checks pw against a PHC string with the parameters it holds,
+// once the hash gate lets it in at its priority (see hashGate).
+func (s *Service) verifyPassword(ctx context.Context, hash, pw string, prio int) (bool, error) {
 	p, salt, want, err := parsePHC(hash)
 	if err != nil {
 		return false, err
 	}
-	if err := s.acquireHash(ctx); err != nil {
+	if err := s.hashes.acquire(ctx, prio); err != nil {
 		return false, err
 	}
-	defer s.releaseHash()
+	defer s.hashes.release()
 	got := argon2.IDKey([]byte(pw), salt, p.Time, p.MemoryKiB, p.Threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
@@ -124,20 +126,9 @@ func parsePHC(hash string) (p PasswordParams, salt, key []byte, err error) {
 
 // dummyVerify spends the same work as a real check, so an unknown username
 // answers in the same time as a wrong password.
-func (s *Service) dummyVerify(ctx context.Context, pw string) {
+func (s *Service) dummyVerify(ctx context.Context, pw string, prio int) {
 	s.dummyOnce.Do(func() {
 		s.dummyHash = phc(s.cfg.Password, make([]byte, 16), "smartmfa dummy password")
 	})
-	_, _ = s.verifyPassword(ctx, s.dummyHash, pw)
+	_, _ = s.verifyPassword(ctx, s.dummyHash, pw, prio)
 }
-
-func (s *Service) acquireHash(ctx context.Context) error {
-	select {
-	case s.hashes <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (s *Service) releaseHash() { <-s.hashes }

@@ -26,8 +26,10 @@ func adminOps(w *world) map[string]func(s Session) error {
 			_, err := w.CreateUser(w.ctx, s, w.acme, NewUser{Username: "zed", Password: testPassword})
 			return err
 		},
-		"ResetPassword": func(s Session) error { return w.ResetPassword(w.ctx, s, w.bob.ID, "another long password") },
-		"RemoveUserMFA": func(s Session) error { return w.RemoveUserMFA(w.ctx, s, w.bob.ID, "") },
+		"ResetPassword": func(s Session) error {
+			return w.ResetPassword(w.ctx, s, w.bob.ID, "another long password", w.stepUpCode(s))
+		},
+		"RemoveUserMFA": func(s Session) error { return errOf(w.RemoveUserMFA(w.ctx, s, w.bob.ID, "", w.stepUpCode(s))) },
 	}
 }
 
@@ -86,6 +88,37 @@ func TestUnfinishedLoginsAreNotAdmins(t *testing.T) {
 		_, sess, err = w.ConfirmEnrollment(w.ctx, sess, w.code(en.secret, 0))
 		if err != nil || sess.Stage() != StageSignedIn || !sess.IsAdmin() {
 			t.Fatalf("ConfirmEnrollment: stage %d, %v", sess.Stage(), err)
+		}
+		w.secrets["alice"] = en.secret // her own code confirms what she does to others
+		expectAdminOps(t, w, sess, nil)
+	})
+	t.Run("StageNewPassword", func(t *testing.T) {
+		w := newWorld(t)
+		if err := w.ResetPassword(w.ctx, w.login("alice", StageSignedIn), w.carol.ID, testPassword, ""); err != nil {
+			t.Fatal(err)
+		}
+		op := LocalOperator("local:test")
+		admin := RoleAdmin
+		if _, err := w.UpdateUser(w.ctx, op, w.carol.ID, UserUpdate{Role: &admin}); err != nil {
+			t.Fatal(err)
+		}
+		sess := w.login("carol", StageNewPassword)
+		if sess.IsAdmin() {
+			t.Error("IsAdmin at StageNewPassword")
+		}
+		expectAdminOps(t, w, sess, ErrForbidden)
+		for name, err := range map[string]error{
+			"MyMFA":           second(w.MyMFA(w.ctx, sess)),
+			"BeginEnrollment": second(w.BeginEnrollment(w.ctx, sess)),
+			"ChangePassword":  errOf(w.ChangePassword(w.ctx, sess, testPassword, "another long password")),
+		} {
+			if !errors.Is(err, ErrForbidden) {
+				t.Errorf("%s at StageNewPassword: %v, want ErrForbidden", name, err)
+			}
+		}
+		sess, err := w.ChooseNewPassword(w.ctx, sess, "carol's own new words")
+		if err != nil || sess.Stage() != StageSignedIn || !sess.IsAdmin() {
+			t.Fatalf("ChooseNewPassword: stage %d, %v", sess.Stage(), err)
 		}
 		expectAdminOps(t, w, sess, nil)
 	})

@@ -20,10 +20,11 @@ type Stage int
 
 // The stages of a Session.
 const (
-	StageNone     Stage = iota
-	StageCode           // password accepted; a TOTP or recovery code is required
-	StageSetupMFA       // signed in only to set up MFA: the account requires it
-	StageSignedIn       // fully signed in
+	StageNone        Stage = iota
+	StageCode              // password accepted; a TOTP or recovery code is required
+	StageSetupMFA          // signed in only to set up MFA: the account requires it
+	StageSignedIn          // fully signed in
+	StageNewPassword       // the password was set by an administrator: a new one must be chosen
 )
 
 // Session is who is calling core. Its fields are unexported so that only core

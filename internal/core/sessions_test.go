@@ -27,13 +27,16 @@ func TestNewPasswordEndsOtherSessions(t *testing.T) {
 		t.Errorf("the old value of the changing session: %v, want ErrSessionEnded", err)
 	}
 
-	if err := w.ResetPassword(w.ctx, admin, w.bob.ID, testPassword); err != nil {
+	if err := w.ResetPassword(w.ctx, admin, w.bob.ID, testPassword, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.BeginEnrollment(w.ctx, kept); !errors.Is(err, ErrSessionEnded) {
 		t.Errorf("after an administrator's reset: %v, want ErrSessionEnded", err)
 	}
-	fresh := w.login("bob", StageSignedIn)
+	fresh, err := w.ChooseNewPassword(w.ctx, w.login("bob", StageNewPassword), "bob chose these words")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := w.MyMFA(w.ctx, fresh); err != nil {
 		t.Errorf("a new login after the reset: %v", err)
 	}

@@ -207,11 +207,17 @@ func applyUpdate(u db.User, up UserUpdate) (db.User, []string, error) {
 	return u, changes, nil
 }
 
-// ResetPassword sets a new password for a user the caller administers and
-// clears their password lockout.
-func (s *Service) ResetPassword(ctx context.Context, sess Session, userID int64, password string) error {
+// ResetPassword sets a temporary password for another user the caller
+// administers: its user must choose a new one at the next login. An
+// administrator with MFA confirms with their own current code (step-up), so a
+// console left open is not enough to take over another user's account. Your
+// own password is changed with ChangePassword, which asks for it.
+func (s *Service) ResetPassword(ctx context.Context, sess Session, userID int64, password, code string) error {
 	if err := checkPassword(password); err != nil {
 		return err
+	}
+	if !sess.operator && userID == sess.userID {
+		return ErrOwnPassword
 	}
 	if _, err := s.GetUser(ctx, sess, userID); err != nil {
 		return err
@@ -220,16 +226,25 @@ func (s *Service) ResetPassword(ctx context.Context, sess Session, userID int64,
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(q db.Querier) error {
+	return attemptErr(s.tx(ctx, func(q db.Querier) error {
 		u, err := s.userInAccount(ctx, q, sess, userID)
 		if err != nil {
 			return err
 		}
-		if err := db.SetPasswordHash(ctx, q, u.ID, hash, s.now().UnixNano()); err != nil {
+		how, err := s.stepUp(ctx, q, sess, code)
+		if err != nil {
 			return err
 		}
-		return s.audit(ctx, q, sess, event{account: u.AccountID, action: ActionPasswordReset, target: u})
-	})
+		if err := db.SetPasswordHash(ctx, q, u.ID, hash, true, s.now().UnixNano()); err != nil {
+			return err
+		}
+		// Locked out where they sign in is often why they asked.
+		if err := db.ResetOriginCounters(ctx, q, u.ID); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, sess, event{account: u.AccountID, action: ActionPasswordReset, target: u,
+			detail: "temporary: to be changed at the next login" + how})
+	}))
 }
 
 // ChangePassword changes the caller's own password after checking the old one;
@@ -243,15 +258,43 @@ func (s *Service) ChangePassword(ctx context.Context, sess Session, oldPassword,
 	if err != nil || sess.operator {
 		return sess, cmpErr(err, ErrForbidden)
 	}
-	if err := lockedErr(u.PwLockedUntil, s.now()); err != nil {
-		return sess, err
-	}
-	ok, err := s.verifyPassword(ctx, u.PasswordHash, oldPassword)
+	a, why, err := s.tryPassword(ctx, u.Username, u, oldPassword, sess.source)
 	if err != nil {
 		return sess, err
 	}
-	if !ok {
-		return sess, s.loginFailed(ctx, sess, u, u.Username, failWrongPassword)
+	var hash string
+	if why == "" {
+		if hash, err = s.hashPassword(ctx, newPassword); err != nil {
+			return sess, err
+		}
+	}
+	out := sess
+	err = s.tx(ctx, func(q db.Querier) error {
+		if err := s.settlePassword(ctx, q, sess, a, u, u.Username, why); err != nil {
+			return err
+		}
+		return s.setOwnPassword(ctx, q, &out, u, hash, "")
+	})
+	if err != nil {
+		return sess, attemptErr(err)
+	}
+	return out, nil
+}
+
+// ChooseNewPassword replaces the temporary password an administrator set, at
+// StageNewPassword, and moves the session on: signed in, or to MFA set-up
+// where the account requires it.
+func (s *Service) ChooseNewPassword(ctx context.Context, sess Session, newPassword string) (Session, error) {
+	if err := checkPassword(newPassword); err != nil {
+		return sess, err
+	}
+	u, err := s.current(ctx, s.db, sess, StageNewPassword)
+	if err != nil {
+		return sess, err
+	}
+	// The administrator knows the temporary password: it cannot stay.
+	if same, err := s.verifyPassword(ctx, u.PasswordHash, newPassword, prioTrusted); err != nil || same {
+		return sess, cmpErr(err, inputErr("password", "must differ from the temporary one an administrator set"))
 	}
 	hash, err := s.hashPassword(ctx, newPassword)
 	if err != nil {
@@ -259,20 +302,39 @@ func (s *Service) ChangePassword(ctx context.Context, sess Session, oldPassword,
 	}
 	out := sess
 	err = s.tx(ctx, func(q db.Querier) error {
-		if err := db.SetPasswordHash(ctx, q, u.ID, hash, s.now().UnixNano()); err != nil {
-			return err
-		}
-		cur, err := db.UserByID(ctx, q, u.ID)
+		u, err := s.current(ctx, q, sess, StageNewPassword)
 		if err != nil {
 			return err
 		}
-		out.epoch = cur.SessionEpoch
-		return s.audit(ctx, q, sess, event{account: u.AccountID, action: ActionPasswordChanged, target: u})
+		if err := s.setOwnPassword(ctx, q, &out, u, hash, "replaced the temporary password"); err != nil {
+			return err
+		}
+		acct, err := db.AccountByID(ctx, q, u.AccountID)
+		if err != nil {
+			return err
+		}
+		u.MustChangePassword = false
+		out.stage = nextStage(u, acct, true)
+		return s.signedIn(ctx, q, out, u, "password and new password")
 	})
 	if err != nil {
 		return sess, err
 	}
 	return out, nil
+}
+
+// setOwnPassword stores a password the user chose and carries their session
+// over the new epoch, which ends their other sessions.
+func (s *Service) setOwnPassword(ctx context.Context, q db.Querier, sess *Session, u db.User, hash, detail string) error {
+	if err := db.SetPasswordHash(ctx, q, u.ID, hash, false, s.now().UnixNano()); err != nil {
+		return err
+	}
+	cur, err := db.UserByID(ctx, q, u.ID)
+	if err != nil {
+		return err
+	}
+	sess.epoch = cur.SessionEpoch
+	return s.audit(ctx, q, *sess, event{account: u.AccountID, action: ActionPasswordChanged, target: u, detail: detail})
 }
 
 // cmpErr keeps a specific error (such as ErrSessionEnded) over a general one.

@@ -5,33 +5,71 @@ import (
 	"errors"
 )
 
-// Throttle is the failure count of a username that does not exist.
-type Throttle struct {
+// Counter is a failed-password counter: a name bucket's or a trusted origin's.
+type Counter struct {
 	Failures    int
 	LockedUntil int64
+	FailedAt    int64 // the last attempt counted
 }
 
-// ThrottleByName returns the counter of a case-folded unknown username.
-func ThrottleByName(ctx context.Context, q Querier, nameKey string) (Throttle, error) {
-	var t Throttle
-	err := q.QueryRowContext(ctx, `SELECT failures, locked_until FROM login_throttle WHERE name_key = ?`, nameKey).
-		Scan(&t.Failures, &t.LockedUntil)
+// BucketCounter returns a name bucket's counter; zero when it has none.
+func BucketCounter(ctx context.Context, q Querier, bucket int) (Counter, error) {
+	var c Counter
+	err := q.QueryRowContext(ctx, `SELECT failures, locked_until, failed_at FROM name_buckets WHERE bucket = ?`, bucket).
+		Scan(&c.Failures, &c.LockedUntil, &c.FailedAt)
 	if err = Translate(err); errors.Is(err, ErrNotFound) {
-		return Throttle{}, nil
+		return Counter{}, nil
 	}
-	return t, err
+	return c, err
 }
 
-// PutThrottle stores the counter and forgets counters idle since before
-// `forgetBefore`, so the table stays as small as the attack that fills it.
-func PutThrottle(ctx context.Context, q Querier, nameKey string, t Throttle, at, forgetBefore int64) error {
-	if _, err := q.ExecContext(ctx, `DELETE FROM login_throttle WHERE updated_at < ?`, forgetBefore); err != nil {
+// PutBucketCounter stores a name bucket's counter.
+func PutBucketCounter(ctx context.Context, q Querier, bucket int, c Counter) error {
+	_, err := q.ExecContext(ctx, `
+		INSERT INTO name_buckets (bucket, failures, locked_until, failed_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (bucket) DO UPDATE SET failures = excluded.failures,
+			locked_until = excluded.locked_until, failed_at = excluded.failed_at`,
+		bucket, c.Failures, c.LockedUntil, c.FailedAt)
+	return Translate(err)
+}
+
+// TrustedOrigin returns when a user last signed in fully from origin and the
+// origin's counter; ok is false when they never did.
+func TrustedOrigin(ctx context.Context, q Querier, userID int64, origin string) (signedInAt int64, c Counter, ok bool, err error) {
+	err = q.QueryRowContext(ctx, `
+		SELECT signed_in_at, failures, locked_until, failed_at FROM trusted_origins WHERE user_id = ? AND origin = ?`,
+		userID, origin).Scan(&signedInAt, &c.Failures, &c.LockedUntil, &c.FailedAt)
+	if err = Translate(err); errors.Is(err, ErrNotFound) {
+		return 0, Counter{}, false, nil
+	}
+	return signedInAt, c, err == nil, err
+}
+
+// PutOriginCounter stores the counter of a user's trusted origin.
+func PutOriginCounter(ctx context.Context, q Querier, userID int64, origin string, c Counter) error {
+	return execOne(ctx, q, `
+		UPDATE trusted_origins SET failures = ?, locked_until = ?, failed_at = ? WHERE user_id = ? AND origin = ?`,
+		c.Failures, c.LockedUntil, c.FailedAt, userID, origin)
+}
+
+// ResetOriginCounters clears the counters of every trusted origin of a user.
+func ResetOriginCounters(ctx context.Context, q Querier, userID int64) error {
+	_, err := q.ExecContext(ctx, `UPDATE trusted_origins SET failures = 0, locked_until = 0, failed_at = 0 WHERE user_id = ?`, userID)
+	return Translate(err)
+}
+
+// TrustOrigin records a full sign-in of a user from origin, with a fresh
+// counter, and forgets the user's origins not signed in from since
+// forgetBefore, so the rows a user has stay as few as the places they use.
+func TrustOrigin(ctx context.Context, q Querier, userID int64, origin string, at, forgetBefore int64) error {
+	if _, err := q.ExecContext(ctx, `DELETE FROM trusted_origins WHERE user_id = ? AND signed_in_at < ?`,
+		userID, forgetBefore); err != nil {
 		return Translate(err)
 	}
 	_, err := q.ExecContext(ctx, `
-		INSERT INTO login_throttle (name_key, failures, locked_until, updated_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (name_key) DO UPDATE SET failures = excluded.failures,
-			locked_until = excluded.locked_until, updated_at = excluded.updated_at`,
-		nameKey, t.Failures, t.LockedUntil, at)
+		INSERT INTO trusted_origins (user_id, origin, signed_in_at) VALUES (?, ?, ?)
+		ON CONFLICT (user_id, origin) DO UPDATE SET signed_in_at = excluded.signed_in_at,
+			failures = 0, locked_until = 0, failed_at = 0`,
+		userID, origin, at)
 	return Translate(err)
 }

@@ -4,24 +4,25 @@ import "context"
 
 // User is a row of users.
 type User struct {
-	ID            int64
-	AccountID     int64
-	Username      string
-	DisplayName   string
-	Email         string
-	Role          string
-	PasswordHash  string
-	Disabled      bool
-	CreatedAt     int64
-	UpdatedAt     int64
-	PwFailures    int
-	PwLockedUntil int64
-	SessionEpoch  int64
-	MFAState      string // "", "pending" or "active", from the mfa row
+	ID           int64
+	AccountID    int64
+	Username     string
+	DisplayName  string
+	Email        string
+	Role         string
+	PasswordHash string
+	Disabled     bool
+	CreatedAt    int64
+	UpdatedAt    int64
+	SessionEpoch int64
+	// MustChangePassword marks a password set by an administrator: its user
+	// chooses a new one at the next login.
+	MustChangePassword bool
+	MFAState           string // "", "pending" or "active", from the mfa row
 }
 
 const userCols = `u.id, u.account_id, u.username, u.display_name, u.email, u.role, u.password_hash,
-	u.disabled, u.created_at, u.updated_at, u.pw_failures, u.pw_locked_until, u.session_epoch,
+	u.disabled, u.created_at, u.updated_at, u.session_epoch, u.must_change_password,
 	coalesce(m.state, '')`
 
 const userFrom = ` FROM users u LEFT JOIN mfa m ON m.user_id = u.id `
@@ -29,7 +30,7 @@ const userFrom = ` FROM users u LEFT JOIN mfa m ON m.user_id = u.id `
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
 	err := row.Scan(&u.ID, &u.AccountID, &u.Username, &u.DisplayName, &u.Email, &u.Role, &u.PasswordHash,
-		&u.Disabled, &u.CreatedAt, &u.UpdatedAt, &u.PwFailures, &u.PwLockedUntil, &u.SessionEpoch, &u.MFAState)
+		&u.Disabled, &u.CreatedAt, &u.UpdatedAt, &u.SessionEpoch, &u.MustChangePassword, &u.MFAState)
 	return u, Translate(err)
 }
 
@@ -68,19 +69,13 @@ func UpdateUserProfile(ctx context.Context, q Querier, u User) error {
 	return indexUser(ctx, q, u)
 }
 
-// SetPasswordHash replaces a password, clears its failure counter and ends
-// the sessions signed in with the old one.
-func SetPasswordHash(ctx context.Context, q Querier, id int64, hash string, at int64) error {
+// SetPasswordHash replaces a password and ends the sessions signed in with
+// the old one. A temporary password must be changed at the next login.
+func SetPasswordHash(ctx context.Context, q Querier, id int64, hash string, temporary bool, at int64) error {
 	return execOne(ctx, q, `
-		UPDATE users SET password_hash = ?, pw_failures = 0, pw_locked_until = 0, updated_at = ?,
+		UPDATE users SET password_hash = ?, must_change_password = ?, updated_at = ?,
 			session_epoch = session_epoch + 1 WHERE id = ?`,
-		hash, at, id)
-}
-
-// SetPasswordFailures stores the password failure counter and lock.
-func SetPasswordFailures(ctx context.Context, q Querier, id int64, failures int, lockedUntil int64) error {
-	return execOne(ctx, q, `UPDATE users SET pw_failures = ?, pw_locked_until = ? WHERE id = ?`,
-		failures, lockedUntil, id)
+		hash, temporary, at, id)
 }
 
 // CountActiveAdmins counts enabled admins of an account.

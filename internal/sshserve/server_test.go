@@ -289,7 +289,7 @@ func TestBackoffAfterFailedLogins(t *testing.T) {
 
 	c := ts.open("xterm")
 	c.waitFor("Log in")
-	c.send("mallory\twrong-password-1\r")
+	c.send("alice\twrong-password-1\r")
 	c.waitFor("Invalid username or password.")
 	c.send("wrong-password-2\r")
 	if code := c.exit(); code != 1 {

@@ -49,6 +49,7 @@ const (
 	scrUsers
 	scrUser
 	scrAudit
+	scrNewPassword
 )
 
 // gotoMsg asks the root to show a screen; the root decides whether the
@@ -142,7 +143,7 @@ func fieldError(err error) (field, msg string, ok bool) {
 	if !errors.As(err, &in) {
 		return "", "", false
 	}
-	if errors.Is(err, core.ErrMalformedCode) {
+	if in.Field == "code" { // the field is named by its label already: "Your code", "Code"
 		return in.Field, sentence(in.Msg), true
 	}
 	return in.Field, sentence(in.Field + " " + in.Msg), true

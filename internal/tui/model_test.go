@@ -437,7 +437,7 @@ func TestEndedSessionLogsOut(t *testing.T) {
 	if d.m.cur != scrMyMFA {
 		t.Fatalf("bob landed on screen %d", d.m.cur)
 	}
-	if err := e.svc.ResetPassword(e.ctx, admin, bob.ID, "a new password for bob"); err != nil {
+	if err := e.svc.ResetPassword(e.ctx, admin, bob.ID, "a new password for bob", ""); err != nil {
 		t.Fatal(err)
 	}
 	d.key("enter") // Add: BeginEnrollment meets the ended session
@@ -483,5 +483,80 @@ func TestOversizedPasteIsRefusedNotCut(t *testing.T) {
 	d.expect(fmt.Sprintf("at most %d characters", core.MaxAccountNameLen))
 	if open, err := e.svc.RegistrationOpen(e.ctx); err != nil || !open {
 		t.Fatalf("an account was created: registration open %v, %v", open, err)
+	}
+}
+
+// TestTemporaryPasswordMustBeReplaced: after an administrator's reset the
+// user lands on Choose a new password, can reach nothing else but Log out,
+// and once a password of their own is saved goes on to My MFA.
+func TestTemporaryPasswordMustBeReplaced(t *testing.T) {
+	e := newTestService(t)
+	admin := e.register()
+	bob := e.addUser(admin, "bob", "Bob", core.RoleUser)
+	if err := e.svc.ResetPassword(e.ctx, admin, bob.ID, "temporary-password-9", ""); err != nil {
+		t.Fatal(err)
+	}
+	d := e.drive(80, 24)
+	d.login(e, "bob", "temporary-password-9")
+	if d.m.cur != scrNewPassword || d.m.hasMenu() {
+		t.Fatalf("after a temporary password: screen %d, menu %t", d.m.cur, d.m.hasMenu())
+	}
+	d.send(gotoMsg{to: scrMyMFA})
+	if d.m.cur != scrNewPassword {
+		t.Fatalf("My MFA reached before the new password: screen %d", d.m.cur)
+	}
+	d.typeText("bob-chose-this-one")
+	d.key("enter") // to Repeat
+	d.typeText("bob-chose-that-one")
+	d.key("enter")
+	d.expect("The two passwords do not match.")
+	d.typeText("bob-chose-this-one")
+	d.key("enter")
+	if d.m.cur != scrMyMFA || d.m.c.sess.Stage() != core.StageSignedIn {
+		t.Fatalf("after saving: screen %d, stage %d", d.m.cur, d.m.c.sess.Stage())
+	}
+	d.expect("Your new password is saved.")
+	if _, err := e.svc.Login(e.ctx, "bob", "bob-chose-this-one", "test"); err != nil {
+		t.Errorf("the chosen password: %v", err)
+	}
+}
+
+// TestStepUpOnTheUserPage: an administrator with MFA is asked for a code of
+// their own to reset another user's password; a wrong one says so under the
+// field and changes nothing; their own page offers no password reset.
+func TestStepUpOnTheUserPage(t *testing.T) {
+	e := newTestService(t)
+	admin := e.register()
+	bob := e.addUser(admin, "bob", "Bob", core.RoleUser)
+	e.enroll("alice", adminPassword)
+	d := e.drive(80, 24)
+	d.login(e, "alice", adminPassword)
+	d.send(gotoMsg{to: scrUser, userID: bob.ID})
+	u := d.m.scr.(*userPage)
+	u.f.setFocus(u.reset)
+	d.key("enter")
+	d.expect("Your code")
+	d.typeText("a-temporary-secret")
+	d.key("tab")
+	d.typeText("a-temporary-secret")
+	d.key("tab")
+	d.typeText("000000")
+	d.key("enter")
+	d.expect("That code is not valid.")
+	if _, err := e.svc.Login(e.ctx, "bob", userPassword, "test"); err != nil {
+		t.Fatalf("bob's password changed after a wrong step-up code: %v", err)
+	}
+	u.f.setValue(u.pass, "a-temporary-secret")
+	u.f.setValue(u.again, "a-temporary-secret")
+	u.f.setFocus(u.passCode)
+	d.typeText(e.code("alice"))
+	d.key("enter")
+	d.expect("a temporary one, to be changed at the next login")
+	if sess, err := e.svc.Login(e.ctx, "bob", "a-temporary-secret", "test"); err != nil || sess.Stage() != core.StageNewPassword {
+		t.Fatalf("bob after the reset: stage %d, %v", sess.Stage(), err)
+	}
+	d.send(gotoMsg{to: scrUser, userID: admin.UserID()})
+	if own := d.m.scr.(*userPage); !own.f.get(own.reset).hidden {
+		t.Error("an administrator's own page offers Reset password")
 	}
 }

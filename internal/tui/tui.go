@@ -218,6 +218,8 @@ func (m *model) landing() screenID {
 		return scrCode
 	case core.StageSetupMFA:
 		return scrSetup
+	case core.StageNewPassword:
+		return scrNewPassword
 	case core.StageSignedIn:
 		return scrMyMFA
 	}
@@ -239,9 +241,11 @@ func (m *model) allowed(to screenID) screenID {
 		return scrCode
 	case core.StageSetupMFA:
 		return scrSetup
+	case core.StageNewPassword:
+		return scrNewPassword
 	}
 	switch to {
-	case scrLogin, scrRegister, scrCode:
+	case scrLogin, scrRegister, scrCode, scrNewPassword:
 		return scrMyMFA
 	case scrAccount, scrUsers, scrUser, scrAudit:
 		if !s.IsAdmin() {
@@ -312,6 +316,8 @@ func (m *model) newScreen(id screenID, userID int64) screen {
 		return newUser(c, userID)
 	case scrAudit:
 		return newAudit(c)
+	case scrNewPassword:
+		return newNewPassword(c)
 	}
 	return newLogin(c)
 }

@@ -11,18 +11,21 @@ import (
 )
 
 // userPage updates one user of the account: name, email, role, disabled,
-// a new password, and the Multi-Factor Authentication section whose Remove
-// MFA asks for a confirmation that names the user.
+// a temporary password, and the Multi-Factor Authentication section whose
+// Remove MFA asks for a confirmation that names the user. An administrator
+// with MFA confirms both with a code of their own (core's step-up); their own
+// MFA goes only with its code, and their own password is not reset here.
 type userPage struct {
 	base
 	id     int64
 	u      core.User
 	loaded bool
 	mode   userMode
+	ownMFA bool // the signed-in administrator has MFA: their code confirms
 
-	name, email, role, disabled, save, reset, back int
-	pass, again, setPass, cancelPass               int
-	remove, reason, confirmRemove, cancelRemove    int
+	name, email, role, disabled, save, reset, back          int
+	pass, again, passCode, setPass, cancelPass              int
+	remove, reason, removeCode, confirmRemove, cancelRemove int
 }
 
 type userMode int
@@ -46,10 +49,12 @@ func newUser(c *Common, id int64) *userPage {
 	s.back = s.f.button("Back")
 	s.pass = s.f.text("New password", "at least 8 characters", core.MaxPasswordLen, true)
 	s.again = s.f.text("Repeat", "", core.MaxPasswordLen, true)
+	s.passCode = s.f.text("Your code", "from your own app", 16, false)
 	s.setPass = s.f.button("Set password")
 	s.cancelPass = s.f.button("Cancel")
 	s.remove = s.f.button("Remove MFA")
 	s.reason = s.f.text("Reason", "optional, for the audit trail", 200, false)
+	s.removeCode = s.f.text("Your code", "from your own app", 16, false)
 	s.confirmRemove = s.f.button("Remove MFA")
 	s.cancelRemove = s.f.button("Cancel")
 	s.show()
@@ -65,7 +70,8 @@ type userMsg struct {
 
 type userDoneMsg struct {
 	stamp
-	what string // "saved", "password", "mfa"
+	what string       // "saved", "password", "mfa"
+	sess core.Session // after "mfa": the caller's session, which removing their own MFA may change
 	err  error
 }
 
@@ -85,21 +91,26 @@ func updateUserCmd(c *Common, id int64, up core.UserUpdate) tea.Cmd {
 	}
 }
 
-func resetPasswordCmd(c *Common, id int64, password string) tea.Cmd {
+func resetPasswordCmd(c *Common, id int64, password, code string) tea.Cmd {
 	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
 	return func() tea.Msg {
-		return userDoneMsg{stamp: st, what: "password", err: svc.ResetPassword(ctx, sess, id, password)}
+		return userDoneMsg{stamp: st, what: "password", err: svc.ResetPassword(ctx, sess, id, password, code)}
 	}
 }
 
-func removeUserMFACmd(c *Common, id int64, reason string) tea.Cmd {
+func removeUserMFACmd(c *Common, id int64, reason, code string) tea.Cmd {
 	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
 	return func() tea.Msg {
-		return userDoneMsg{stamp: st, what: "mfa", err: svc.RemoveUserMFA(ctx, sess, id, reason)}
+		out, err := svc.RemoveUserMFA(ctx, sess, id, reason, code)
+		return userDoneMsg{stamp: st, what: "mfa", sess: out, err: err}
 	}
 }
 
-func (s *userPage) Init() tea.Cmd { return getUserCmd(s.c, s.id, "") }
+// Init loads the user, and whether the administrator has MFA of their own.
+func (s *userPage) Init() tea.Cmd { return tea.Batch(getUserCmd(s.c, s.id, ""), mfaStatusCmd(s.c)) }
+
+// self is whether the page shows the signed-in administrator.
+func (s *userPage) self() bool { return s.u.ID == s.c.sess.UserID() }
 
 // show hides what does not apply: everything until the user is loaded, the
 // edit buttons in a dialog, Remove MFA for a user without MFA.
@@ -111,13 +122,16 @@ func (s *userPage) show() {
 	for _, i := range []int{s.save, s.reset, s.back} {
 		s.f.get(i).hidden = !edit
 	}
+	s.f.get(s.reset).hidden = !edit || s.self() // your own password is changed with the current one
 	for _, i := range []int{s.pass, s.again, s.setPass, s.cancelPass} {
 		s.f.get(i).hidden = s.mode != modePassword
 	}
+	s.f.get(s.passCode).hidden = s.mode != modePassword || !s.ownMFA
 	s.f.get(s.remove).hidden = !edit || s.u.MFA == "none"
 	for _, i := range []int{s.reason, s.confirmRemove, s.cancelRemove} {
 		s.f.get(i).hidden = s.mode != modeRemove
 	}
+	s.f.get(s.removeCode).hidden = s.mode != modeRemove || !s.ownMFA && !s.self()
 }
 
 // name is the user as sentences name them.
@@ -137,7 +151,7 @@ func (s *userPage) closeDialog(focus int) {
 		focus = s.remove
 	}
 	s.mode = modeEdit
-	for _, i := range []int{s.pass, s.again, s.reason} {
+	for _, i := range []int{s.pass, s.again, s.passCode, s.reason, s.removeCode} {
 		s.f.setValue(i, "")
 	}
 	s.f.clearErrors()
@@ -168,6 +182,10 @@ func (s *userPage) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if msg.flash != "" {
 			return s, flashCmd(msg.flash, false)
 		}
+	case mfaStatusMsg:
+		s.ownMFA = msg.err == nil && msg.status.State == "active"
+		s.show()
+		s.refocus()
 	case userDoneMsg:
 		return s, s.done(msg)
 	case tea.KeyMsg:
@@ -196,6 +214,9 @@ func (s *userPage) activate() tea.Cmd {
 	case f == s.remove:
 		s.mode = modeRemove
 		s.f.get(s.confirmRemove).label = "Remove MFA from " + s.username()
+		if s.self() {
+			s.f.get(s.confirmRemove).label = "Remove my MFA"
+		}
 		s.show()
 		s.f.setFocus(s.reason)
 	case f == s.cancelPass || f == s.cancelRemove:
@@ -210,10 +231,10 @@ func (s *userPage) activate() tea.Cmd {
 			return nil
 		}
 		s.busy = true
-		return resetPasswordCmd(s.c, s.id, s.f.value(s.pass))
+		return resetPasswordCmd(s.c, s.id, s.f.value(s.pass), strings.TrimSpace(s.f.value(s.passCode)))
 	case s.mode == modeRemove:
 		s.busy = true
-		return removeUserMFACmd(s.c, s.id, strings.TrimSpace(s.f.value(s.reason)))
+		return removeUserMFACmd(s.c, s.id, strings.TrimSpace(s.f.value(s.reason)), strings.TrimSpace(s.f.value(s.removeCode)))
 	default:
 		return s.saveCmd()
 	}
@@ -247,13 +268,24 @@ func (s *userPage) saveCmd() tea.Cmd {
 func (s *userPage) done(msg userDoneMsg) tea.Cmd {
 	s.busy = false
 	if msg.err != nil {
+		codeField := s.passCode
+		if s.mode == modeRemove {
+			codeField = s.removeCode
+		}
 		if field, text, ok := fieldError(msg.err); ok {
-			fields := map[string]int{"name": s.name, "email": s.email, "password": s.pass, "reason": s.reason}
-			if i, ok := fields[field]; ok {
+			fields := map[string]int{"name": s.name, "email": s.email, "password": s.pass, "reason": s.reason, "code": codeField}
+			if i, ok := fields[field]; ok && !s.f.get(i).hidden {
 				s.f.get(i).err = text
 				s.f.setFocus(i)
 				return nil
 			}
+		}
+		if !s.f.get(codeField).hidden && (errors.Is(msg.err, core.ErrInvalidCode) || errors.Is(msg.err, core.ErrLocked) ||
+			errors.Is(msg.err, core.ErrMFADisabled)) {
+			s.f.setValue(codeField, "")
+			s.f.get(codeField).err = s.c.describe(msg.err)
+			s.f.setFocus(codeField)
+			return nil
 		}
 		if errors.Is(msg.err, core.ErrNoMFA) {
 			s.closeDialog(s.reset)
@@ -266,9 +298,13 @@ func (s *userPage) done(msg userDoneMsg) tea.Cmd {
 	case "saved":
 		text = "Saved " + s.username() + "."
 	case "password":
-		text = "The password of " + s.username() + " was reset."
+		text = "The password of " + s.username() + " was reset: a temporary one, to be changed at the next login."
 	case "mfa":
 		text = "Multi-factor authentication was removed from " + s.username() + "."
+		if s.self() {
+			// Where the account requires MFA, the session is back at set-up.
+			return sessionCmd(msg.sess, true, "Your multi-factor authentication was removed.")
+		}
 	}
 	s.closeDialog(s.reset)
 	return getUserCmd(s.c, s.id, text)

@@ -19,9 +19,10 @@ func (s *userPage) View() string {
 	b.WriteString(s.f.checkView(s.disabled) + "\n")
 	switch s.mode {
 	case modePassword:
-		b.WriteString("\n  " + st.Label.Render("New password for "+s.username()+":") + "\n")
+		b.WriteString("\n" + indentLines(st.Label.Render(wrap("A temporary password for "+s.username()+", to be changed at the next login:", w)), "  ") + "\n")
 		b.WriteString(s.f.fieldView(s.pass, 12, inputW) + "\n")
 		b.WriteString(s.f.fieldView(s.again, 12, inputW) + "\n")
+		b.WriteString(s.codeView(s.passCode, inputW))
 		b.WriteString(s.f.buttonsView(s.setPass, s.cancelPass) + s.busyView() + "\n")
 	case modeEdit:
 		b.WriteString(s.f.buttonsView(s.save, s.reset, s.back) + s.busyView() + "\n")
@@ -40,14 +41,31 @@ func (s *userPage) View() string {
 	b.WriteString("  " + st.Label.Render(padRight("Status", 12)) + " " + st.Value.Render(state) + "\n")
 	if s.mode == modeRemove {
 		name := s.username()
-		b.WriteString("\n" + indentLines(st.Error.Render(wrap("Remove multi-factor authentication from "+name+"?", w)), "  ") + "\n")
-		b.WriteString(indentLines(wrap(name+" will log in with their password alone, or be sent to MFA setup if the account requires MFA.", w), "  ") + "\n")
+		question := "Remove multi-factor authentication from " + name + "?"
+		then := name + " will log in with their password alone, or be sent to MFA setup if the account requires MFA."
+		if s.self() {
+			question = "Remove your own multi-factor authentication?"
+			then = "Confirm with a current code from your app, or a recovery code."
+		} else if s.ownMFA {
+			then += " Confirm with a current code from your own app."
+		}
+		b.WriteString("\n" + indentLines(st.Error.Render(wrap(question, w)), "  ") + "\n")
+		b.WriteString(indentLines(wrap(then, w), "  ") + "\n")
 		b.WriteString(s.f.fieldView(s.reason, 12, inputW) + "\n")
+		b.WriteString(s.codeView(s.removeCode, inputW))
 		b.WriteString(s.f.buttonsView(s.confirmRemove, s.cancelRemove) + s.busyView())
 	} else if !s.f.get(s.remove).hidden {
 		b.WriteString(s.f.buttonsView(s.remove))
 	}
 	return b.String()
+}
+
+// codeView is the step-up code field, when it applies.
+func (s *userPage) codeView(i, inputW int) string {
+	if s.f.get(i).hidden {
+		return ""
+	}
+	return s.f.fieldView(i, 12, inputW) + "\n"
 }
 
 func (s *userPage) busyView() string {
