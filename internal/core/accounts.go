@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/smartnumbers/smartmfa/internal/db"
@@ -38,7 +37,10 @@ func toAccount(a db.Account) Account {
 	return Account{ID: a.ID, Name: a.Name, RequireMFA: a.RequireMFA, CreatedAt: time.Unix(0, a.CreatedAt).UTC()}
 }
 
-func accountKey(name string) string { return strings.ToLower(name) }
+// accountKey is the key under which account names are unique: NFC, full case
+// folding and compatibility forms (db.NameKey), so that ACME, acme and Ａcme
+// are one account.
+func accountKey(name string) string { return db.NameKey(name) }
 
 // RegisterAccount creates an account from the login screen and signs its
 // first user in. It is open only for the very first account, unless the
