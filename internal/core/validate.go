@@ -18,6 +18,33 @@ const (
 	MaxAccountNameLen = 64
 )
 
+// Messages that the console repeats when it refuses a paste (CheckControlChars),
+// so that it says what the command line says.
+const (
+	msgControl         = "may not contain control or escape characters"
+	msgPasswordControl = "may not contain control characters (tab, newline, escape)" // as checkPassword says
+	msgUsernameChars   = "may hold only letters, digits and . _ - @ +"
+)
+
+// CheckControlChars returns the input error core gives on submit when text
+// for a field holds a control character (tab, newline, escape, C1), and nil
+// otherwise. field is the name core's errors give it ("password", "username",
+// "name"...). The console checks typed and pasted text with it before the text
+// reaches a field, whose input would strip those characters silently and keep
+// the rest.
+func CheckControlChars(field, s string) error {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return nil
+	}
+	switch field {
+	case "password":
+		return inputErr(field, msgPasswordControl)
+	case "username":
+		return inputErr(field, msgUsernameChars)
+	}
+	return inputErr(field, msgControl)
+}
+
 // checkUsername allows ASCII letters, digits and . _ - @ +, starting with a
 // letter or digit: no ':' (it separates issuer and user in the otpauth
 // label), nothing that case-folds differently, nothing invisible.
@@ -35,7 +62,7 @@ func checkUsername(u string) error {
 			return inputErr("username", "must start with a letter or digit")
 		}
 		if !alnum && !strings.ContainsRune("._-@+", rune(c)) {
-			return inputErr("username", "may hold only letters, digits and . _ - @ +")
+			return inputErr("username", msgUsernameChars)
 		}
 	}
 	return nil
@@ -62,7 +89,7 @@ func checkText(field, s string, max int, required bool) error {
 	for _, r := range s {
 		switch {
 		case unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r):
-			return inputErr(field, "may not contain control or escape characters")
+			return inputErr(field, msgControl)
 		case unicode.In(r, unicode.Zl, unicode.Zp):
 			return inputErr(field, "may not contain line or paragraph separators (U+%04X)", r)
 		case invisible(r):
