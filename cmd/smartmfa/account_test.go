@@ -71,6 +71,10 @@ func TestAccountCreateRefusesAndCreatesNothing(t *testing.T) {
 		{"empty stdin", "", []string{"beta"}, "standard input is empty"},
 		{"bad username", adminPassword + "\n", []string{"beta", "--admin", "bad:name"}, "the username may hold only"},
 		{"control character in name", adminPassword + "\n", []string{"beta\x1b[31m"}, "the account name may not contain control"},
+		{"hangul filler", adminPassword + "\n", []string{"acme\u3164"}, "the account name may not contain invisible or formatting characters (U+3164)"},
+		{"cyrillic look-alike", adminPassword + "\n", []string{"\u0430cme"}, "the account name may not mix Latin and Cyrillic letters (U+0430 is Cyrillic)"},
+		{"line separator", adminPassword + "\n", []string{"beta\u2028gamma"}, "the account name may not contain line or paragraph separators (U+2028)"},
+		{"full-width look-alike", adminPassword + "\n", []string{"\uff21cme"}, "account \"\uff21cme\" already exists"},
 		{"bad email", adminPassword + "\n", []string{"beta", "--email", "nobody"}, "the email must look like"},
 	}
 	for _, tt := range tests {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/smartnumbers/smartmfa/internal/db"
@@ -38,14 +37,17 @@ func toAccount(a db.Account) Account {
 	return Account{ID: a.ID, Name: a.Name, RequireMFA: a.RequireMFA, CreatedAt: time.Unix(0, a.CreatedAt).UTC()}
 }
 
-func accountKey(name string) string { return strings.ToLower(name) }
+// accountKey is the key under which account names are unique: NFC, full case
+// folding and compatibility forms (db.NameKey), so that ACME, acme and Ａcme
+// are one account.
+func accountKey(name string) string { return db.NameKey(name) }
 
 // RegisterAccount creates an account from the login screen and signs its
 // first user in. It is open only for the very first account, unless the
 // service was configured with OpenRegistration, and never with NoRegistration.
 func (s *Service) RegisterAccount(ctx context.Context, source string, in NewAccount) (Session, error) {
 	in.Admin.Role = RoleAdmin
-	if err := s.checkNewAccount(in); err != nil {
+	if err := s.checkNewAccount(&in); err != nil {
 		return Session{}, err
 	}
 	hash, err := s.hashPassword(ctx, in.Admin.Password)
@@ -95,7 +97,7 @@ func (s *Service) CreateAccount(ctx context.Context, sess Session, in NewAccount
 		return Account{}, ErrForbidden
 	}
 	in.Admin.Role = RoleAdmin
-	if err := s.checkNewAccount(in); err != nil {
+	if err := s.checkNewAccount(&in); err != nil {
 		return Account{}, err
 	}
 	hash, err := s.hashPassword(ctx, in.Admin.Password)
@@ -115,16 +117,21 @@ func (s *Service) CreateAccount(ctx context.Context, sess Session, in NewAccount
 	return out, err
 }
 
-func (s *Service) checkNewAccount(in NewAccount) error {
+// checkNewAccount validates a new account and puts its name in the form
+// it is stored in (NFC).
+func (s *Service) checkNewAccount(in *NewAccount) error {
+	in.Name = normalizeName(in.Name)
 	if err := CheckAccountName(in.Name); err != nil {
 		return err
 	}
 	return checkNewUser(in.Admin)
 }
 
-// CheckAccountName validates an account name before anything is asked or stored.
+// CheckAccountName validates an account name before anything is asked or
+// stored: a name people tell apart by sight (checkName), so no invisible
+// characters and no mixed scripts.
 func CheckAccountName(name string) error {
-	return checkText("account name", name, MaxAccountNameLen, true)
+	return checkName("account name", name, MaxAccountNameLen, true)
 }
 
 func (s *Service) insertAccount(ctx context.Context, q db.Querier, sess Session, in NewAccount, hash string) (db.User, error) {

@@ -189,3 +189,31 @@ func TestMalformedCodesChangeNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckControlCharsSaysWhatCoreSays: the console refuses a paste with
+// CheckControlChars; its message must be the one core gives on submit, field
+// by field, so the console and the command line say the same.
+func TestCheckControlCharsSaysWhatCoreSays(t *testing.T) {
+	for _, c := range []struct {
+		field, text string
+		core        error
+	}{
+		{"password", "long enough\x1b[31m", checkPassword("long enough\x1b[31m")},
+		{"password", "long\tenough", checkPassword("long\tenough")},
+		{"username", "bob\n", checkUsername("bob\n")},
+		{"name", "Ac\x1b[31mme", checkName("name", "Ac\x1b[31mme", MaxDisplayNameLen, false)},
+		{"account name", "Acme\u009b2J", CheckAccountName("Acme\u009b2J")},
+		{"email", "bob@x.org\r\n", checkEmail("bob@x.org\r\n")},
+		{"reason", "lost\x07", checkText("reason", "lost\x07", 200, false)},
+	} {
+		got := CheckControlChars(c.field, c.text)
+		if got == nil || c.core == nil || got.Error() != c.core.Error() {
+			t.Errorf("CheckControlChars(%q, %+q) = %v; core says %v", c.field, c.text, got, c.core)
+		}
+	}
+	for _, ok := range []string{"Bob", "", "é\u2028", "a b"} {
+		if err := CheckControlChars("name", ok); err != nil {
+			t.Errorf("CheckControlChars(%+q) = %v: only control characters are its business", ok, err)
+		}
+	}
+}

@@ -71,7 +71,7 @@ func CheckUserFields(nu NewUser) error {
 	if err := checkUsername(nu.Username); err != nil {
 		return err
 	}
-	if err := checkText("name", nu.DisplayName, MaxDisplayNameLen, false); err != nil {
+	if err := checkName("name", nu.DisplayName, MaxDisplayNameLen, false); err != nil {
 		return err
 	}
 	if err := checkEmail(nu.Email); err != nil {
@@ -82,7 +82,7 @@ func CheckUserFields(nu NewUser) error {
 
 func (s *Service) insertUser(ctx context.Context, q db.Querier, accountID int64, nu NewUser, hash string) (db.User, error) {
 	now := s.now().UnixNano()
-	u := db.User{AccountID: accountID, Username: nu.Username, DisplayName: nu.DisplayName, Email: nu.Email,
+	u := db.User{AccountID: accountID, Username: nu.Username, DisplayName: normalizeName(nu.DisplayName), Email: nu.Email,
 		Role: string(nu.Role), PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
 	if err := db.InsertUser(ctx, q, &u); err != nil {
 		if errors.Is(err, db.ErrConflict) {
@@ -179,12 +179,13 @@ func (s *Service) UpdateUser(ctx context.Context, sess Session, userID int64, up
 // applyUpdate validates an update and lists its changes as "field: old -> new".
 func applyUpdate(u db.User, up UserUpdate) (db.User, []string, error) {
 	var changes []string
-	if up.DisplayName != nil && *up.DisplayName != u.DisplayName {
-		if err := checkText("name", *up.DisplayName, MaxDisplayNameLen, false); err != nil {
+	if up.DisplayName != nil && normalizeName(*up.DisplayName) != u.DisplayName {
+		name := normalizeName(*up.DisplayName)
+		if err := checkName("name", name, MaxDisplayNameLen, false); err != nil {
 			return u, nil, err
 		}
-		changes = append(changes, fmt.Sprintf("name: %q -> %q", u.DisplayName, *up.DisplayName))
-		u.DisplayName = *up.DisplayName
+		changes = append(changes, fmt.Sprintf("name: %q -> %q", u.DisplayName, name))
+		u.DisplayName = name
 	}
 	if up.Email != nil && *up.Email != u.Email {
 		if err := checkEmail(*up.Email); err != nil {

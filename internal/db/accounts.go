@@ -1,6 +1,16 @@
 package db
 
-import "context"
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+	"modernc.org/sqlite"
+)
 
 // Account is a row of accounts.
 type Account struct {
@@ -18,7 +28,48 @@ func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
 	return a, Translate(err)
 }
 
-// InsertAccount adds an account; nameKey is its case-folded name.
+// NameKey is the form under which account names are unique and found
+// (accounts.name_key): Unicode's compatibility caseless match (definition D146,
+// NFKD(fold(NFKD(fold(NFD(name)))))), stored as NFC. Names that differ only in
+// case (ACME, acme, Straße and STRASSE), in composition (é typed as e and a
+// combining accent) or in compatibility forms (full-width Ａcme, the ﬁ
+// ligature, a no-break space) share one key, so only one of them can exist.
+// For ASCII it is strings.ToLower, the key of schema versions before 0004.
+func NameKey(name string) string {
+	ascii := true
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToLower(name)
+	}
+	s := caseFold.String(norm.NFD.String(name))
+	s = caseFold.String(norm.NFKD.String(s))
+	return norm.NFC.String(norm.NFKD.String(s))
+}
+
+// caseFold is full case folding; the Caser is stateless, so one is shared.
+var caseFold = cases.Fold()
+
+// The SQL function smartmfa_name_key(name) is NameKey, for the migration that
+// re-keys the accounts of older databases.
+func init() {
+	sqlite.MustRegisterDeterministicScalarFunction("smartmfa_name_key", 1,
+		func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+			switch v := args[0].(type) {
+			case string:
+				return NameKey(v), nil
+			case []byte:
+				return NameKey(string(v)), nil
+			}
+			return nil, fmt.Errorf("smartmfa_name_key takes text, not %T", args[0])
+		})
+}
+
+// InsertAccount adds an account; nameKey is NameKey(name).
 func InsertAccount(ctx context.Context, q Querier, name, nameKey string, at int64) (int64, error) {
 	res, err := q.ExecContext(ctx,
 		`INSERT INTO accounts (name, name_key, created_at) VALUES (?, ?, ?)`, name, nameKey, at)
@@ -33,7 +84,7 @@ func AccountByID(ctx context.Context, q Querier, id int64) (Account, error) {
 	return scanAccount(q.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ?`, id))
 }
 
-// AccountByNameKey returns the account with the case-folded name.
+// AccountByNameKey returns the account whose name has the key NameKey gives.
 func AccountByNameKey(ctx context.Context, q Querier, nameKey string) (Account, error) {
 	return scanAccount(q.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE name_key = ?`, nameKey))
 }

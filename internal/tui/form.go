@@ -6,6 +6,8 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/smartnumbers/smartmfa/internal/core"
 )
 
 // ctrlKind is what a form control is.
@@ -29,6 +31,16 @@ type control struct {
 	choice  int
 	err     string // shown under a text field
 	hidden  bool   // neither drawn nor focused
+}
+
+// coreField is the name core's input errors give this text field: its label
+// in lower case ("account name", "username", "name"), and "password" for every
+// password field ("New password", "Repeat").
+func (c *control) coreField() string {
+	if c.input.EchoMode == textinput.EchoPassword {
+		return "password"
+	}
+	return strings.ToLower(c.label)
 }
 
 // form is a screen's focus ring: text fields, buttons, checkboxes and
@@ -167,6 +179,15 @@ func (f *form) update(msg tea.KeyMsg) (formEvent, tea.Cmd) {
 	case ctrlText:
 		if key.Matches(msg, k.Enter) {
 			return evSubmit, nil
+		}
+		// The input would drop control characters from a paste (and turn tabs
+		// and newlines into spaces) and keep the rest: refuse the whole
+		// paste instead, with the sentence core gives on submit.
+		if msg.Type == tea.KeyRunes {
+			if err := core.CheckControlChars(c.coreField(), string(msg.Runes)); err != nil {
+				_, c.err, _ = fieldError(err)
+				return evNone, nil
+			}
 		}
 		before := c.input.Value()
 		var cmd tea.Cmd
