@@ -46,6 +46,7 @@ func (s *newPassword) Update(msg tea.Msg) (screen, tea.Cmd) {
 	case newPasswordMsg:
 		s.busy = false
 		if msg.err != nil {
+			s.f.setValue(s.pass, "") // refused: both are typed again
 			s.f.setValue(s.again, "")
 			if _, text, ok := fieldError(msg.err); ok {
 				s.f.get(s.pass).err = text
