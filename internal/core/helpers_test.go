@@ -79,7 +79,12 @@ func withOpenRegistration(c *Config) { c.OpenRegistration = true }
 
 func newTestService(t *testing.T, opts ...envOption) *testEnv {
 	t.Helper()
-	dir := t.TempDir()
+	return newTestServiceIn(t, t.TempDir(), opts...)
+}
+
+// newTestServiceIn is newTestService with its files in dir.
+func newTestServiceIn(t *testing.T, dir string, opts ...envOption) *testEnv {
+	t.Helper()
 	e := &testEnv{t: t, ctx: context.Background(), clock: &fakeClock{t: testStart}, secrets: map[string][]byte{},
 		dbPath: filepath.Join(dir, "smartmfa.db"), keyPath: filepath.Join(dir, "smartmfa.key")}
 	store, err := db.Open(e.ctx, e.dbPath)
@@ -127,7 +132,13 @@ type world struct {
 
 func newWorld(t *testing.T, opts ...envOption) *world {
 	t.Helper()
-	w := &world{testEnv: newTestService(t, opts...)}
+	return newWorldIn(t, t.TempDir(), opts...)
+}
+
+// newWorldIn is newWorld with its files in dir.
+func newWorldIn(t *testing.T, dir string, opts ...envOption) *world {
+	t.Helper()
+	w := &world{testEnv: newTestServiceIn(t, dir, opts...)}
 	sess, err := w.RegisterAccount(w.ctx, "test", NewAccount{Name: "Acme",
 		Admin: NewUser{Username: "alice", DisplayName: "Alice Admin", Password: testPassword}})
 	if err != nil {
