@@ -151,6 +151,8 @@ func New(cfg Config) (*Server, error) {
 		func(srv *ssh.Server) error {
 			srv.AddHostKey(cfg.HostKey)
 			srv.ConnCallback = s.acceptConn
+			// Only session channels: the library rejects every other type.
+			srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": s.filterSessions(ssh.DefaultSessionHandler)}
 			// Anything but a console (sftp and the like) is refused with a sentence.
 			srv.SubsystemHandlers = map[string]ssh.SubsystemHandler{"default": s.refuseSubsystem}
 			return nil

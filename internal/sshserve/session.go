@@ -136,6 +136,7 @@ func (s *Session) end(why endReason, detail string) {
 // the session's requests.
 func (s *Session) followWindow(windows <-chan ssh.Window) {
 	for w := range windows {
+		w.Width, w.Height = clampWindow(w.Width), clampWindow(w.Height)
 		s.mu.Lock()
 		s.window = w
 		p := s.program
@@ -156,7 +157,8 @@ func newSession(srv *Server, sess ssh.Session, pty ssh.Pty, key string) *Session
 	pr, pw := io.Pipe()
 	return &Session{Source: "ssh:" + sess.RemoteAddr().String(), srv: srv, addr: key, start: time.Now(),
 		done: make(chan struct{}), ctx: ctx, cancel: cancel, input: pr,
-		closeInput: sync.OnceFunc(func() { pw.Close() }), inputW: pw, window: pty.Window}
+		closeInput: sync.OnceFunc(func() { pw.Close() }), inputW: pw,
+		window: ssh.Window{Width: clampWindow(pty.Window.Width), Height: clampWindow(pty.Window.Height)}}
 }
 
 // run runs the session's console until it ends. A panic that escapes the

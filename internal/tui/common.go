@@ -242,9 +242,10 @@ func fit(s string, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
-// padRight pads or cuts s to exactly w columns.
+// padRight pads or cuts s to exactly w columns (at most maxWindow).
 func padRight(s string, w int) string {
-	if w <= 0 {
+	w = clampSize(w)
+	if w == 0 {
 		return ""
 	}
 	n := ansi.StringWidth(s)
@@ -278,9 +279,11 @@ func formatTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
-// padLines makes s exactly n lines long, cutting or adding empty lines.
+// padLines makes s exactly n lines long (at most maxWindow), cutting or
+// adding empty lines.
 func padLines(s string, n int) string {
-	if n <= 0 {
+	n = clampSize(n)
+	if n == 0 {
 		return ""
 	}
 	lines := strings.Split(s, "\n")

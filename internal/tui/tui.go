@@ -31,6 +31,14 @@ const (
 	minHeight = 8
 )
 
+// maxWindow is the most columns and lines the console draws. A client over
+// SSH may declare a window of 2^32-1 lines: nothing the console allocates
+// may grow with that, so larger sizes count as this one.
+const maxWindow = 1000
+
+// clampSize keeps a window dimension within 0..maxWindow.
+func clampSize(n int) int { return min(max(n, 0), maxWindow) }
+
 // Options configure one console program.
 type Options struct {
 	// Source is written in the audit trail for this console's actions:
@@ -111,7 +119,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.c.width, m.c.height = max(0, msg.Width), max(0, msg.Height)
+		m.c.width, m.c.height = clampSize(msg.Width), clampSize(msg.Height)
 	case tea.KeyMsg:
 		cmd = m.key(msg)
 	case gotoMsg:
