@@ -2,6 +2,8 @@ package sshserve
 
 import (
 	"encoding/binary"
+	"fmt"
+	"strings"
 
 	"github.com/charmbracelet/ssh"
 	gossh "golang.org/x/crypto/ssh"
@@ -15,11 +17,48 @@ const maxWindow = 1000
 // clampWindow keeps a declared size within 0..maxWindow.
 func clampWindow(n int) int { return min(max(n, 0), maxWindow) }
 
-// filterSessions wraps the library's handler of session channels: the
+// Before login nothing a client declares may grow the server, and the
+// library keeps every "env" request and accepts every session channel:
+// these bound what it is given.
+const (
+	// maxChannelsPerConn is how many session channels a connection may have
+	// open at once: a console needs one; two lets ssh's connection sharing
+	// (ControlMaster) open a second.
+	maxChannelsPerConn = 2
+	// maxEnvVars is how many variables a session keeps: the names below,
+	// each once, with room to spare.
+	maxEnvVars = 24
+	// maxEnvName and maxEnvValue bound one variable; real ones are a few
+	// dozen bytes ("LANG=en_US.UTF-8", "COLORFGBG=15;0").
+	maxEnvName  = 32
+	maxEnvValue = 1024
+)
+
+// keptEnv reports whether the console reads a variable: termenv picks the
+// colours from TERM, COLORTERM, NO_COLOR, CLICOLOR, CLICOLOR_FORCE and
+// COLORFGBG; LANG and LC_* are the locale OpenSSH sends by default.
+func keptEnv(name string) bool {
+	switch name {
+	case "TERM", "COLORTERM", "NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "COLORFGBG", "LANG":
+		return true
+	}
+	return strings.HasPrefix(name, "LC_")
+}
+
+// filterSessions wraps the library's handler of session channels: it
+// refuses a connection's channels beyond maxChannelsPerConn, and the
 // requests of each channel pass a filter before the library sees (and
 // stores) them.
 func (s *Server) filterSessions(next ssh.ChannelHandler) ssh.ChannelHandler {
 	return func(srv *ssh.Server, conn *gossh.ServerConn, nc gossh.NewChannel, ctx ssh.Context) {
+		if tc, ok := ctx.Value(connKey{}).(*trackedConn); ok {
+			if !tc.openChannel(maxChannelsPerConn) {
+				_ = nc.Reject(gossh.ResourceShortage, fmt.Sprintf(
+					"smartmfa allows %d sessions per connection; open another connection", maxChannelsPerConn))
+				return
+			}
+			defer tc.closeChannel()
+		}
 		next(srv, conn, filteredChannel{NewChannel: nc}, ctx)
 	}
 }
@@ -38,8 +77,9 @@ func (c filteredChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) 
 	out := make(chan *gossh.Request)
 	go func() {
 		defer close(out)
+		var f requestFilter
 		for req := range in {
-			if filterRequest(req) {
+			if f.pass(req) {
 				out <- req
 			} else if req.WantReply {
 				_ = req.Reply(false, nil)
@@ -49,10 +89,23 @@ func (c filteredChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) 
 	return ch, out, nil
 }
 
-// filterRequest reports whether a session request goes on to the library,
-// clamping the window sizes it declares on the way.
-func filterRequest(req *gossh.Request) bool {
+// requestFilter is the state of one session channel's filter.
+type requestFilter struct {
+	env int // variables passed on
+}
+
+// pass reports whether a session request goes on to the library, clamping
+// the window sizes it declares on the way. What it refuses, the client is
+// told (when it asks) and the library never sees.
+func (f *requestFilter) pass(req *gossh.Request) bool {
 	switch req.Type {
+	case "env":
+		var kv struct{ Name, Value string }
+		if f.env >= maxEnvVars || gossh.Unmarshal(req.Payload, &kv) != nil ||
+			len(kv.Name) > maxEnvName || len(kv.Value) > maxEnvValue || !keptEnv(kv.Name) {
+			return false
+		}
+		f.env++
 	case "pty-req":
 		// string TERM, uint32 columns, uint32 rows, then pixels and modes.
 		if len(req.Payload) < 4 {

@@ -54,8 +54,26 @@ type trackedConn struct {
 
 	closeOnce  sync.Once
 	mu         sync.Mutex
+	channels   int       // session channels open on the connection
 	consoles   int       // consoles open on the connection
 	preSession time.Time // the deadline while none is; zero while one is
+}
+
+// openChannel counts a new session channel, unless limit are open.
+func (c *trackedConn) openChannel(limit int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.channels >= limit {
+		return false
+	}
+	c.channels++
+	return true
+}
+
+func (c *trackedConn) closeChannel() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.channels--
 }
 
 func (c *trackedConn) consoleOpened() {
