@@ -84,6 +84,12 @@ func (f *frame) Update(msg tea.Msg) (m tea.Model, cmd tea.Cmd) {
 		}
 		return f, nil
 	}
+	if f.sess.ending() {
+		// The server ended the session (a backoff, say) from inside the
+		// console's own Update: keys already read must not reach it.
+		f.stopped = true
+		return f, tea.Quit
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			m, cmd = f, f.crash(r, debug.Stack())

@@ -67,7 +67,6 @@ func (s *Server) handle(sess ssh.Session) {
 
 	s.log.Info("session start", "source", source, "client", se.addr, "term", pty.Term, "size", fmt.Sprintf("%dx%d", pty.Window.Width, pty.Window.Height))
 	se.run(sess)
-	s.syncLogins()
 	why, detail, user := se.reason()
 	logged := why.String()
 	if why == endNone && sess.Context().Err() != nil {
@@ -124,7 +123,6 @@ func (s *Server) admit(se *Session) (why, sentence string) {
 			s.perAddr[se.addr], se.addr)
 	}
 	s.sessions[se] = struct{}{}
-	s.sources[se.Source] = se
 	s.perAddr[se.addr]++
 	s.running.Add(1)
 	return "", ""
@@ -134,30 +132,10 @@ func (s *Server) release(se *Session) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.sessions, se)
-	if s.sources[se.Source] == se {
-		delete(s.sources, se.Source)
-	}
 	if s.perAddr[se.addr]--; s.perAddr[se.addr] <= 0 {
 		delete(s.perAddr, se.addr)
 	}
-	s.ended = true
 	s.running.Done()
-}
-
-func (s *Server) bySource(source string) *Session {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sources[source]
-}
-
-// watching reports whether FollowAudit has something to look for: sessions
-// are open, or one ended since it last looked.
-func (s *Server) watching() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	w := len(s.sessions) > 0 || s.ended
-	s.ended = false
-	return w
 }
 
 // loginFailed counts a failed login from addr; when the address must now

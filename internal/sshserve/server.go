@@ -23,7 +23,6 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -130,14 +129,12 @@ func (c *Config) setDefaults() {
 // Server is an SSH server of consoles.
 type Server struct {
 	cfg     Config
-	created time.Time
 	log     *slog.Logger
 	ssh     *ssh.Server
 	backoff *backoff
 
 	mu             sync.Mutex
 	sessions       map[*Session]struct{}
-	sources        map[string]*Session
 	perAddr        map[string]int
 	conns          int
 	connsPerAddr   map[string]int
@@ -146,11 +143,8 @@ type Server struct {
 	refused        int       // connections refused since the last log line
 	refusedLogged  time.Time // when that line was written
 	draining       bool
-	ended          bool // a session ended since FollowAudit last looked
 
-	following atomic.Bool        // FollowAudit runs
-	sync      chan chan struct{} // asks FollowAudit to read now
-	running   sync.WaitGroup
+	running sync.WaitGroup // sessions admitted and not yet released
 }
 
 // connKey holds a connection's *trackedConn in its ssh.Context.
@@ -162,9 +156,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("sshserve: a Config needs a Console and a HostKey")
 	}
 	cfg.setDefaults()
-	s := &Server{cfg: cfg, created: time.Now(), log: cfg.Log, sessions: map[*Session]struct{}{}, sources: map[string]*Session{},
+	s := &Server{cfg: cfg, log: cfg.Log, sessions: map[*Session]struct{}{},
 		perAddr: map[string]int{}, connsPerAddr: map[string]int{}, pending: map[*trackedConn]struct{}{},
-		pendingPerAddr: map[string]int{}, sync: make(chan chan struct{})}
+		pendingPerAddr: map[string]int{}}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

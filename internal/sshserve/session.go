@@ -50,6 +50,8 @@ type Session struct {
 }
 
 // SignedIn tells the server who signed in on this session, for its log.
+// It, SignedOut and LoginFailed are the console's callbacks
+// (tui.Options.OnSignIn and the others): they never block.
 func (s *Session) SignedIn(username string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -97,6 +99,13 @@ func (s *Session) setEnd(why endReason, detail string) {
 	if s.why == endNone {
 		s.why, s.detail = why, detail
 	}
+}
+
+// ending reports whether the session has a reason to end.
+func (s *Session) ending() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.why != endNone
 }
 
 func (s *Session) reason() (endReason, string, string) {

@@ -34,6 +34,12 @@ type Common struct {
 	ended  bool             // core said the session ended: the root logs out
 	width  int
 	height int
+
+	// What the program's runner is told of logins (see Options).
+	signedIn      bool // onSignIn was called, and onSignOut not since
+	onSignIn      func(username string)
+	onSignOut     func()
+	onLoginFailed func()
 }
 
 // screenID names a screen of the console.
@@ -104,8 +110,22 @@ func flashCmd(text string, isErr bool) tea.Cmd {
 
 // describe turns an error from core into the sentence the user reads. Core's
 // errors never hold a secret, SQL or a stack; what it does not name is still
-// cut to one clean line.
-func (c *Common) describe(err error) string { return clean(c.sentenceFor(err), 300) }
+// cut to one clean line. Every screen shows a refused password or code
+// through it, so it is where the runner hears of each (OnLoginFailed),
+// once per error shown.
+func (c *Common) describe(err error) string {
+	if c.onLoginFailed != nil && refused(err) {
+		c.onLoginFailed()
+	}
+	return clean(c.sentenceFor(err), 300)
+}
+
+// refused reports whether err says a password or code was wrong. A lock
+// is not: nothing was checked.
+func refused(err error) bool {
+	return errors.Is(err, core.ErrInvalidCredentials) || errors.Is(err, core.ErrInvalidCode) ||
+		errors.Is(err, core.ErrMFADisabled)
+}
 
 func (c *Common) sentenceFor(err error) string {
 	var locked *core.LockedError
