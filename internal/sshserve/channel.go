@@ -100,9 +100,13 @@ type requestFilter struct {
 func (f *requestFilter) pass(req *gossh.Request) bool {
 	switch req.Type {
 	case "env":
-		var kv struct{ Name, Value string }
-		if f.env >= maxEnvVars || gossh.Unmarshal(req.Payload, &kv) != nil ||
-			len(kv.Name) > maxEnvName || len(kv.Value) > maxEnvValue || !keptEnv(kv.Name) {
+		// string name, string value. Read in place: copying a refused
+		// value out would double the garbage of a flood.
+		name, rest, ok := sshString(req.Payload)
+		if !ok || f.env >= maxEnvVars || len(name) > maxEnvName || !keptEnv(string(name)) {
+			return false
+		}
+		if value, rest, ok := sshString(rest); !ok || len(value) > maxEnvValue || len(rest) != 0 {
 			return false
 		}
 		f.env++
@@ -124,6 +128,18 @@ func (f *requestFilter) pass(req *gossh.Request) bool {
 		clampSizes(req.Payload)
 	}
 	return true
+}
+
+// sshString splits an SSH string (a uint32 length, then the bytes) off b.
+func sshString(b []byte) (s, rest []byte, ok bool) {
+	if len(b) < 4 {
+		return nil, nil, false
+	}
+	n := binary.BigEndian.Uint32(b)
+	if uint64(n) > uint64(len(b)-4) {
+		return nil, nil, false
+	}
+	return b[4 : 4+n], b[4+n:], true
 }
 
 // maxTermLen bounds a pty-req's TERM: terminal names are short
