@@ -40,6 +40,7 @@ type Session struct {
 	inputW     *io.PipeWriter
 	closeInput func() // ends the console's input; safe to call again
 
+	sizes   sync.Mutex // held while a size is sent: the program gets them in order
 	mu      sync.Mutex
 	program *tea.Program
 	window  ssh.Window // the latest size of the client's window
@@ -146,6 +147,7 @@ func (s *Session) end(why endReason, detail string) {
 func (s *Session) followWindow(windows <-chan ssh.Window) {
 	for w := range windows {
 		w.Width, w.Height = clampWindow(w.Width), clampWindow(w.Height)
+		s.sizes.Lock()
 		s.mu.Lock()
 		s.window = w
 		p := s.program
@@ -153,7 +155,23 @@ func (s *Session) followWindow(windows <-chan ssh.Window) {
 		if p != nil {
 			p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
 		}
+		s.sizes.Unlock()
 	}
+}
+
+// sendFirstSize sends the program the window as it is now. Bubble Tea's
+// renderer learns the window only from a WindowSizeMsg sent through the
+// program (the console has it from the frame already): without one it
+// neither cuts lines to the window nor erases the end of a line that got
+// shorter, and the pty-req's size may reach followWindow before there is a
+// program. Sent under sizes, it cannot overtake a later change.
+func (s *Session) sendFirstSize(p *tea.Program) {
+	s.sizes.Lock()
+	defer s.sizes.Unlock()
+	s.mu.Lock()
+	w := s.window
+	s.mu.Unlock()
+	p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height}) // if the program never runs, Send returns as the session ends
 }
 
 // newSession prepares the console of an SSH session, before it is admitted:
@@ -200,6 +218,7 @@ func (s *Session) run(sess ssh.Session) {
 	// The size known now is the console's first; followWindow sends every
 	// later change, now that the program is set.
 	f.size = tea.WindowSizeMsg{Width: w.Width, Height: w.Height}
+	go s.sendFirstSize(p)
 
 	if _, err := p.Run(); errors.Is(err, tea.ErrProgramPanic) {
 		// Bubble Tea caught it (in a command the frame could not guard)
