@@ -369,29 +369,3 @@ func (m *sizeModel) View() string {
 	}
 	return fmt.Sprintf("size %dx%d\ntyped %s", m.w, m.h, m.typed)
 }
-
-// TestRendererKnowsTheFirstSize: Bubble Tea's renderer learns the window
-// only from a WindowSizeMsg sent through the program. Without the first
-// one it neither cut lines to the window nor erased the rest of a line
-// that got shorter, so "Checking…" stayed beside the login button after
-// the answer came, until the client's first resize.
-func TestRendererKnowsTheFirstSize(t *testing.T) {
-	t.Parallel()
-	ts := startServer(t, Config{Console: func(context.Context, *Session) tea.Model { return wideModel{} }})
-	c := ts.open("xterm")
-	c.waitFor("wide")
-	deadline := time.Now().Add(wait)
-	for strings.Contains(c.out.String(), strings.Repeat("w", 81)) || !strings.Contains(c.out.String(), "\x1b[K") {
-		if time.Now().After(deadline) {
-			t.Fatalf("an 80-column session draws lines of 120 and never erases a line's end:\n%q", c.out.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// wideModel draws a line wider than an 80-column window.
-type wideModel struct{}
-
-func (wideModel) Init() tea.Cmd                         { return nil }
-func (m wideModel) Update(tea.Msg) (tea.Model, tea.Cmd) { return m, nil }
-func (wideModel) View() string                          { return "wide\n" + strings.Repeat("w", 120) }
