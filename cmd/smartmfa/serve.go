@@ -130,7 +130,10 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 
 	srv, err := sshserve.New(sshserve.Config{
 		Console: func(ctx context.Context, s *sshserve.Session) tea.Model {
-			return tui.New(ctx, svc, tui.Options{Source: s.Source, Renderer: s.Renderer})
+			// The console tells the server of each login as it happens: a
+			// failure counts towards its address's backoff at once.
+			return tui.New(ctx, svc, tui.Options{Source: s.Source, Renderer: s.Renderer,
+				OnSignIn: s.SignedIn, OnSignOut: s.SignedOut, OnLoginFailed: s.LoginFailed})
 		},
 		HostKey:       signer,
 		Log:           log,
@@ -155,16 +158,6 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	log.Info("serving the console", "address", ln.Addr().String(), "host_key", keyPath,
 		"fingerprint", sshserve.Fingerprint(signer), "connect", "ssh -p "+port+" HOST")
-	// The console does not report logins to the server yet: the audit
-	// trail, which core writes for each, does. It is followed through the
-	// drain, so that the sessions that end then are logged with their user.
-	follow, stopFollowing := context.WithCancel(context.WithoutCancel(ctx))
-	followed := make(chan struct{})
-	go func() {
-		defer close(followed)
-		srv.FollowAudit(follow, svc, time.Second)
-	}()
-	defer func() { stopFollowing(); <-followed }() // before svc.Close
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {

@@ -272,3 +272,22 @@ func TestServeRefusesOpenHostKey(t *testing.T) {
 	}
 	e.fail(exitFailure, "may be read by other users (mode 0644)", "", "serve", "--host-key", key)
 }
+
+// TestServeNeverOffersRegister: serve builds core with NoRegistration, so
+// an anonymous SSH client on an empty database sees a login screen without
+// Register.
+func TestServeNeverOffersRegister(t *testing.T) {
+	e := newEnv(t)
+	s := startServe(t, e)
+	c := openTerminal(t, s.addr)
+	c.waitFor(t, "Log in")
+	c.waitFor(t, "Password")
+	time.Sleep(300 * time.Millisecond) // Register would show once core has answered
+	if screen := ansi.Strip(c.out.String()); strings.Contains(screen, "Register") {
+		t.Errorf("the login screen on an empty database offers Register:\n%s", screen)
+	}
+	c.conn.Close()
+	if code := s.stop(); code != 0 {
+		t.Errorf("serve exits %d after SIGTERM", code)
+	}
+}

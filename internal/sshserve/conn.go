@@ -8,69 +8,183 @@ import (
 	"github.com/charmbracelet/ssh"
 )
 
-// acceptConn counts a new connection and refuses it beyond twice the
-// session caps (connections that never open a console are bounded too), or
-// while the server drains. The client sees the connection closed: there is
-// no channel yet to say why.
+// A connection is pending while it has no console open: its SSH handshake
+// is not finished, or it has asked for no terminal and shell yet, or its
+// consoles have ended. Pending connections cost the server without anyone
+// having typed anything, so they have caps of their own (MaxPending,
+// MaxPendingPerAddress), well below the session caps, and a deadline
+// (PreSessionTimeout). A slowloris flood then fills only its own share.
+
+// acceptConn counts a new connection, or refuses it: while the server
+// drains, beyond twice the session caps, or beyond the pending caps. When
+// the pending connections are at their overall cap, a newcomer from an
+// address holding fewer of them takes the place of the oldest pending
+// connection of the address holding the most: a flood from a few
+// addresses cannot keep the others out. The client sees the connection
+// closed: there is no channel yet to say why.
 func (s *Server) acceptConn(ctx ssh.Context, conn net.Conn) net.Conn {
 	key := clientKey(conn.RemoteAddr(), conn.LocalAddr())
+	tc := &trackedConn{Conn: conn, srv: s, key: key}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.draining ||
-		s.cfg.MaxSessions > 0 && s.conns >= 2*s.cfg.MaxSessions ||
-		s.cfg.MaxPerAddress > 0 && s.connsPerAddr[key] >= 2*s.cfg.MaxPerAddress {
-		s.log.Info("connection refused", "address", conn.RemoteAddr().String(), "draining", s.draining)
+	why, victim := s.admitConn(tc)
+	if why != "" {
+		s.noteRefusal(conn.RemoteAddr(), why)
+		s.mu.Unlock()
 		return nil
+	}
+	if victim != nil {
+		s.noteRefusal(victim.RemoteAddr(), "pending connection closed for a newcomer")
 	}
 	s.conns++
 	s.connsPerAddr[key]++
-	tc := &trackedConn{Conn: conn, srv: s, key: key}
-	if s.cfg.PreSessionTimeout > 0 {
-		tc.preSession = time.Now().Add(s.cfg.PreSessionTimeout)
-		_ = conn.SetDeadline(tc.preSession)
+	s.pend(tc)
+	s.mu.Unlock()
+	if victim != nil {
+		victim.Close() // counts itself out through connClosed
 	}
 	ctx.SetValue(connKey{}, tc)
 	return tc
 }
 
-func (s *Server) connClosed(key string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.conns--
-	if s.connsPerAddr[key]--; s.connsPerAddr[key] <= 0 {
-		delete(s.connsPerAddr, key)
+// admitConn says why tc may not be accepted, if so, and which pending
+// connection must make room for it, if any. s.mu is held.
+func (s *Server) admitConn(tc *trackedConn) (why string, victim *trackedConn) {
+	cfg := &s.cfg
+	switch {
+	case s.draining:
+		return "draining", nil
+	case cfg.MaxSessions > 0 && s.conns >= 2*cfg.MaxSessions:
+		return "server full", nil
+	case cfg.MaxPerAddress > 0 && s.connsPerAddr[tc.key] >= 2*cfg.MaxPerAddress:
+		return "address full", nil
+	case cfg.MaxPendingPerAddress > 0 && s.pendingPerAddr[tc.key] >= cfg.MaxPendingPerAddress:
+		return "address has too many pending connections", nil
+	case cfg.MaxPending > 0 && len(s.pending) >= cfg.MaxPending:
+		victim = s.evictionVictim(tc.key)
+		if victim == nil {
+			return "too many pending connections", nil
+		}
+		s.unpend(victim)
+	}
+	return "", victim
+}
+
+// evictionVictim is the oldest pending connection of the address holding
+// the most, if that address holds more than key does. s.mu is held.
+func (s *Server) evictionVictim(key string) *trackedConn {
+	var victim *trackedConn
+	most := s.pendingPerAddr[key]
+	for c := range s.pending {
+		n := s.pendingPerAddr[c.key]
+		if n > most || victim != nil && n == most && c.since.Before(victim.since) {
+			victim, most = c, n
+		}
+	}
+	return victim
+}
+
+// pend counts c as pending from now, and closes it if it stays so past the
+// deadline. s.mu is held.
+func (s *Server) pend(c *trackedConn) {
+	if _, ok := s.pending[c]; ok || c.closed {
+		return
+	}
+	c.since = time.Now()
+	s.pending[c] = struct{}{}
+	s.pendingPerAddr[c.key]++
+	if s.cfg.PreSessionTimeout > 0 {
+		c.mu.Lock()
+		c.preSession = c.since.Add(s.cfg.PreSessionTimeout)
+		_ = c.Conn.SetDeadline(c.preSession)
+		c.mu.Unlock()
 	}
 }
 
-// trackedConn is a connection counted by the server. While it has no
-// console open, no deadline set on it (by the SSH library's idle timeout)
-// goes past the pre-session timeout, so a connection that stalls in its
-// handshake, never opens a console or stays after its console ended is
-// closed soon.
+// unpend stops counting c as pending. s.mu is held.
+func (s *Server) unpend(c *trackedConn) {
+	if _, ok := s.pending[c]; !ok {
+		return
+	}
+	delete(s.pending, c)
+	if s.pendingPerAddr[c.key]--; s.pendingPerAddr[c.key] <= 0 {
+		delete(s.pendingPerAddr, c.key)
+	}
+	c.mu.Lock()
+	c.preSession = time.Time{}
+	c.mu.Unlock()
+}
+
+func (s *Server) connClosed(c *trackedConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.closed = true
+	s.unpend(c)
+	s.conns--
+	if s.connsPerAddr[c.key]--; s.connsPerAddr[c.key] <= 0 {
+		delete(s.connsPerAddr, c.key)
+	}
+}
+
+// noteRefusal logs a refused connection: the first at once, then at most
+// one line a second saying how many there were, so that a flood does not
+// flood the log too. s.mu is held.
+func (s *Server) noteRefusal(addr net.Addr, why string) {
+	s.refused++
+	if now := time.Now(); now.Sub(s.refusedLogged) >= time.Second {
+		s.log.Info("connection refused", "address", addr.String(), "reason", why, "refused", s.refused)
+		s.refused, s.refusedLogged = 0, now
+	}
+}
+
+// trackedConn is a connection counted by the server. While it is pending,
+// no deadline set on it (by the SSH library's idle timeout) goes past the
+// pending deadline, so a connection that stalls in its handshake, never
+// opens a console or stays after its console ended is closed soon.
 type trackedConn struct {
 	net.Conn
 	srv *Server
 	key string // see clientKey
 
+	// Guarded by srv.mu.
+	consoles int       // consoles open on the connection
+	since    time.Time // when it became pending
+	closed   bool
+
 	closeOnce  sync.Once
 	mu         sync.Mutex
-	consoles   int       // consoles open on the connection
-	preSession time.Time // the deadline while none is; zero while one is
+	channels   int       // session channels open on the connection
+	preSession time.Time // the deadline while pending; zero while not
+}
+
+// openChannel counts a new session channel, unless limit are open.
+func (c *trackedConn) openChannel(limit int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.channels >= limit {
+		return false
+	}
+	c.channels++
+	return true
+}
+
+func (c *trackedConn) closeChannel() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.channels--
 }
 
 func (c *trackedConn) consoleOpened() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.srv.mu.Lock()
+	defer c.srv.mu.Unlock()
 	c.consoles++
-	c.preSession = time.Time{}
+	c.srv.unpend(c)
 }
 
 func (c *trackedConn) consoleClosed() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.consoles--; c.consoles == 0 && c.srv.cfg.PreSessionTimeout > 0 {
-		c.preSession = time.Now().Add(c.srv.cfg.PreSessionTimeout)
-		_ = c.Conn.SetDeadline(c.preSession)
+	c.srv.mu.Lock()
+	defer c.srv.mu.Unlock()
+	if c.consoles--; c.consoles == 0 {
+		c.srv.pend(c)
 	}
 }
 
@@ -89,6 +203,6 @@ func (c *trackedConn) SetReadDeadline(t time.Time) error { return c.Conn.SetRead
 
 func (c *trackedConn) Close() error {
 	err := c.Conn.Close()
-	c.closeOnce.Do(func() { c.srv.connClosed(c.key) })
+	c.closeOnce.Do(func() { c.srv.connClosed(c) })
 	return err
 }

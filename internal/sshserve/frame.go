@@ -66,7 +66,7 @@ func (f *frame) Init() (cmd tea.Cmd) {
 	}()
 	// The first size goes in before the console starts, so that no later
 	// change can overtake it.
-	f.width, f.height = max(0, f.size.Width), max(0, f.size.Height)
+	f.width, f.height = clampWindow(f.size.Width), clampWindow(f.size.Height)
 	inner, sized := f.inner.Update(f.size)
 	f.inner = inner
 	return tea.Batch(guard(f.sess, sized), guard(f.sess, f.inner.Init()), f.schedule(time.Now()))
@@ -84,6 +84,12 @@ func (f *frame) Update(msg tea.Msg) (m tea.Model, cmd tea.Cmd) {
 		}
 		return f, nil
 	}
+	if f.sess.ending() {
+		// The server ended the session (a backoff, say) from inside the
+		// console's own Update: keys already read must not reach it.
+		f.stopped = true
+		return f, tea.Quit
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			m, cmd = f, f.crash(r, debug.Stack())
@@ -91,7 +97,7 @@ func (f *frame) Update(msg tea.Msg) (m tea.Model, cmd tea.Cmd) {
 	}()
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		f.width, f.height = max(0, msg.Width), max(0, msg.Height)
+		f.width, f.height = clampWindow(msg.Width), clampWindow(msg.Height)
 	case tea.KeyMsg:
 		f.lastKey = time.Now()
 		if f.warning == idleWarning {

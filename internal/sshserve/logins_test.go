@@ -1,8 +1,12 @@
 package sshserve
 
 import (
+	"context"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/smartnumbers/smartmfa/internal/core"
 )
 
 func TestBackoffDoublesAndForgets(t *testing.T) {
@@ -51,4 +55,71 @@ func TestSignedInFollowsLoginAndLogout(t *testing.T) {
 	if s.signedIn() || s.user != "alice" {
 		t.Fatalf("after a logout: signed in %v, user %q", s.signedIn(), s.user)
 	}
+}
+
+// TestFailedLoginsBackOffAtOnce: a burst of wrong passwords, each sent as
+// soon as the last one is answered, meets the backoff at the FailedLogins-th
+// failure, not a poll later: no further password is checked, and the
+// session ends at once.
+func TestFailedLoginsBackOffAtOnce(t *testing.T) {
+	t.Parallel()
+	const failedLogins = 3
+	ts := startServer(t, Config{FailedLogins: failedLogins, Backoff: time.Minute})
+
+	c := ts.open("xterm")
+	c.waitFor("Log in")
+	c.send("alice\t")
+	var lastFailure time.Time
+	ended := false
+	for i := 1; i <= 10 && !ended; i++ {
+		c.send(fmt.Sprintf("wrong-password-%d\r", i))
+		deadline := time.Now().Add(wait)
+		for failedLoginsIn(t, ts.svc) < i {
+			select {
+			case <-c.exited:
+				ended = true
+			case <-time.After(2 * time.Millisecond):
+			}
+			if ended {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("wrong password %d is not audited; the session shows:\n%s", i, c.text())
+			}
+		}
+		if !ended {
+			lastFailure = time.Now()
+		}
+	}
+	if !ended {
+		select {
+		case <-c.exited:
+		case <-time.After(wait):
+			t.Fatalf("the session is open after 10 wrong passwords; it shows:\n%s", c.text())
+		}
+	}
+	lag := time.Since(lastFailure)
+	if n := failedLoginsIn(t, ts.svc); n != failedLogins {
+		t.Errorf("%d wrong passwords were checked before the backoff, want %d", n, failedLogins)
+	}
+	if lag > 500*time.Millisecond {
+		t.Errorf("the session ended %s after the last failure", lag)
+	}
+	c.waitFor("too many failed logins from 127.0.0.1")
+}
+
+// failedLoginsIn counts the failed logins in the audit trail.
+func failedLoginsIn(t *testing.T, svc *core.Service) int {
+	t.Helper()
+	events, err := svc.ListAudit(context.Background(), core.LocalOperator("test"), -1, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range events {
+		if e.Action == core.ActionLoginFailed {
+			n++
+		}
+	}
+	return n
 }

@@ -9,6 +9,10 @@
 // terminal is required, keyboard idle timeout and session limit, caps on
 // sessions overall and per address, a per-address backoff after repeated
 // failed logins, panics contained to their session, and a graceful drain.
+// Before login nothing a client declares grows the server: window sizes
+// are clamped, only the environment the console reads is kept, a
+// connection holds at most two session channels, and connections without
+// a console have their own caps and a handshake deadline.
 package sshserve
 
 import (
@@ -18,9 +22,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"runtime/debug"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -38,8 +40,15 @@ const (
 	DefaultMaxPerAddress = 10
 	DefaultFailedLogins  = 10
 	DefaultBackoff       = time.Minute
-	// Connections that open no console within this time are closed.
-	DefaultPreSessionTimeout = 30 * time.Second
+	// Pending connections (see MaxPending): a real client finishes its
+	// handshake and opens its console in well under a second; the only
+	// person in that time is one comparing a new host key's fingerprint.
+	DefaultPreSessionTimeout = 20 * time.Second
+	// A handful of connections at once from one address are still
+	// handshaking on a busy jump host; 32 in all is many times a crowd of
+	// users connecting in the same second.
+	DefaultMaxPendingPerAddress = 4
+	DefaultMaxPending           = 32
 	// Frames a second the consoles draw at most: the first frame waits at
 	// most 17 ms, and a hundred idle consoles cost little.
 	DefaultFPS = 60
@@ -70,8 +79,15 @@ type Config struct {
 	FailedLogins int
 	Backoff      time.Duration
 
-	PreSessionTimeout time.Duration
-	FPS               int
+	// A connection is pending while it has no console open: its SSH
+	// handshake is not done, or it has not asked for a terminal and shell.
+	// MaxPending caps them overall, MaxPendingPerAddress from one address;
+	// one pending for PreSessionTimeout is closed (a handshake deadline).
+	MaxPending           int
+	MaxPendingPerAddress int
+	PreSessionTimeout    time.Duration
+
+	FPS int
 }
 
 func (c *Config) setDefaults() {
@@ -99,6 +115,8 @@ func (c *Config) setDefaults() {
 	num(&c.MaxSessions, DefaultMaxSessions)
 	num(&c.MaxPerAddress, DefaultMaxPerAddress)
 	num(&c.FailedLogins, DefaultFailedLogins)
+	num(&c.MaxPending, DefaultMaxPending)
+	num(&c.MaxPendingPerAddress, DefaultMaxPendingPerAddress)
 	num(&c.FPS, DefaultFPS)
 	// A warning takes at most half of the time it warns about.
 	for _, d := range []time.Duration{c.IdleTimeout, c.SessionLimit} {
@@ -111,23 +129,22 @@ func (c *Config) setDefaults() {
 // Server is an SSH server of consoles.
 type Server struct {
 	cfg     Config
-	created time.Time
 	log     *slog.Logger
 	ssh     *ssh.Server
 	backoff *backoff
 
-	mu           sync.Mutex
-	sessions     map[*Session]struct{}
-	sources      map[string]*Session
-	perAddr      map[string]int
-	conns        int
-	connsPerAddr map[string]int
-	draining     bool
-	ended        bool // a session ended since FollowAudit last looked
+	mu             sync.Mutex
+	sessions       map[*Session]struct{}
+	perAddr        map[string]int
+	conns          int
+	connsPerAddr   map[string]int
+	pending        map[*trackedConn]struct{} // connections without a console
+	pendingPerAddr map[string]int
+	refused        int       // connections refused since the last log line
+	refusedLogged  time.Time // when that line was written
+	draining       bool
 
-	following atomic.Bool        // FollowAudit runs
-	sync      chan chan struct{} // asks FollowAudit to read now
-	running   sync.WaitGroup
+	running sync.WaitGroup // sessions admitted and not yet released
 }
 
 // connKey holds a connection's *trackedConn in its ssh.Context.
@@ -139,8 +156,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("sshserve: a Config needs a Console and a HostKey")
 	}
 	cfg.setDefaults()
-	s := &Server{cfg: cfg, created: time.Now(), log: cfg.Log, sessions: map[*Session]struct{}{}, sources: map[string]*Session{},
-		perAddr: map[string]int{}, connsPerAddr: map[string]int{}, sync: make(chan chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Log, sessions: map[*Session]struct{}{},
+		perAddr: map[string]int{}, connsPerAddr: map[string]int{}, pending: map[*trackedConn]struct{}{},
+		pendingPerAddr: map[string]int{}}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -151,6 +169,8 @@ func New(cfg Config) (*Server, error) {
 		func(srv *ssh.Server) error {
 			srv.AddHostKey(cfg.HostKey)
 			srv.ConnCallback = s.acceptConn
+			// Only session channels: the library rejects every other type.
+			srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": s.filterSessions(ssh.DefaultSessionHandler)}
 			// Anything but a console (sftp and the like) is refused with a sentence.
 			srv.SubsystemHandlers = map[string]ssh.SubsystemHandler{"default": s.refuseSubsystem}
 			return nil
@@ -240,185 +260,4 @@ func (s *Server) Close() error {
 	s.draining = true
 	s.mu.Unlock()
 	return s.ssh.Close()
-}
-
-// handle serves one SSH session: it refuses what is not a console, admits
-// the session within the limits, and runs its console.
-func (s *Server) handle(sess ssh.Session) {
-	source := "ssh:" + sess.RemoteAddr().String()
-	pty, windows, hasPty := sess.Pty()
-	followed := false
-	if hasPty {
-		// Window changes must be read even for a refused session: an unread
-		// one blocks the session's requests.
-		defer func() {
-			if !followed {
-				go func() {
-					for range windows {
-					}
-				}()
-			}
-		}()
-	}
-	defer func() {
-		// A panic here, outside any console, must not take the server down.
-		if r := recover(); r != nil {
-			s.log.Error("session panic", "source", source, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			fmt.Fprintf(sess.Stderr(), "smartmfa: %s\n", s.sentence(endPanic, ""))
-			_ = sess.Exit(1)
-		}
-	}()
-
-	if sess.RawCommand() != "" {
-		s.refuse(sess, source, "command", fmt.Sprintf("this server runs only the smartmfa console: connect without a command (ssh -p %s host).", localPort(sess)))
-		return
-	}
-	if !hasPty {
-		s.refuse(sess, source, "no terminal", "the smartmfa console needs a terminal: connect with ssh -t, or without -T.")
-		return
-	}
-	tc, _ := sess.Context().Value(connKey{}).(*trackedConn)
-	var key string
-	if tc != nil {
-		key = tc.key
-	} else {
-		key = clientKey(sess.RemoteAddr(), sess.LocalAddr())
-	}
-	se := newSession(s, sess, pty, key)
-	defer se.cancel()
-	if why, sentence := s.admit(se); why != "" {
-		s.refuse(sess, source, why, sentence)
-		return
-	}
-	defer s.release(se)
-	if tc != nil {
-		tc.consoleOpened()
-		defer tc.consoleClosed()
-	}
-	followed = true
-	go se.followWindow(windows)
-
-	s.log.Info("session start", "source", source, "client", se.addr, "term", pty.Term, "size", fmt.Sprintf("%dx%d", pty.Window.Width, pty.Window.Height))
-	se.run(sess)
-	s.syncLogins()
-	why, detail, user := se.reason()
-	logged := why.String()
-	if why == endNone && sess.Context().Err() != nil {
-		logged = "disconnected"
-	}
-	s.log.Info("session end", "source", source, "user", user, "duration", time.Since(se.start).Round(time.Millisecond).String(),
-		"reason", logged)
-	if text := s.sentence(why, detail); text != "" {
-		fmt.Fprintf(sess.Stderr(), "smartmfa: %s\n", text)
-		_ = sess.Exit(1)
-		return
-	}
-	_ = sess.Exit(0)
-}
-
-// refuse ends a session that gets no console, with the sentence why.
-func (s *Server) refuse(sess ssh.Session, source, why, sentence string) {
-	s.log.Info("session refused", "source", source, "reason", why)
-	fmt.Fprintf(sess.Stderr(), "smartmfa: %s\n", sentence)
-	_ = sess.Exit(1)
-}
-
-func (s *Server) refuseSubsystem(sess ssh.Session) {
-	s.refuse(sess, "ssh:"+sess.RemoteAddr().String(), "subsystem "+sess.Subsystem(),
-		fmt.Sprintf("this server runs only the smartmfa console, no subsystem such as sftp: connect with ssh -p %s host.", localPort(sess)))
-}
-
-func localPort(sess ssh.Session) string {
-	_, port, err := net.SplitHostPort(sess.LocalAddr().String())
-	if err != nil {
-		return "PORT"
-	}
-	return port
-}
-
-// admit registers a session within the limits, or says why it may not open:
-// a short reason for the log and the sentence for the user.
-func (s *Server) admit(se *Session) (why, sentence string) {
-	var wait time.Duration
-	if s.backoff != nil {
-		wait = s.backoff.blocked(se.addr, time.Now())
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case s.draining:
-		return "draining", "the server is shutting down; connect again later."
-	case wait > 0:
-		return "backoff", backoffSentence(se.addr, wait)
-	case s.cfg.MaxSessions > 0 && len(s.sessions) >= s.cfg.MaxSessions:
-		return "server full", fmt.Sprintf("the server has its most sessions open (%d); try again later.", s.cfg.MaxSessions)
-	case s.cfg.MaxPerAddress > 0 && s.perAddr[se.addr] >= s.cfg.MaxPerAddress:
-		return "address full", fmt.Sprintf("%d sessions from %s are open, the most allowed; close one and try again.",
-			s.perAddr[se.addr], se.addr)
-	}
-	s.sessions[se] = struct{}{}
-	s.sources[se.Source] = se
-	s.perAddr[se.addr]++
-	s.running.Add(1)
-	return "", ""
-}
-
-func (s *Server) release(se *Session) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.sessions, se)
-	if s.sources[se.Source] == se {
-		delete(s.sources, se.Source)
-	}
-	if s.perAddr[se.addr]--; s.perAddr[se.addr] <= 0 {
-		delete(s.perAddr, se.addr)
-	}
-	s.ended = true
-	s.running.Done()
-}
-
-func (s *Server) bySource(source string) *Session {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sources[source]
-}
-
-// watching reports whether FollowAudit has something to look for: sessions
-// are open, or one ended since it last looked.
-func (s *Server) watching() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	w := len(s.sessions) > 0 || s.ended
-	s.ended = false
-	return w
-}
-
-// loginFailed counts a failed login from addr; when the address must now
-// wait, its sessions not signed in are ended.
-func (s *Server) loginFailed(addr string) {
-	if s.backoff == nil {
-		return
-	}
-	wait, n := s.backoff.fail(addr, time.Now())
-	if wait <= 0 {
-		return
-	}
-	s.log.Warn("login backoff", "address", addr, "failures", n, "wait", wait.String())
-	s.mu.Lock()
-	var victims []*Session
-	for se := range s.sessions {
-		if se.addr == addr {
-			victims = append(victims, se)
-		}
-	}
-	s.mu.Unlock()
-	for _, se := range victims {
-		if !se.signedIn() {
-			se.end(endBackoff, backoffSentence(addr, wait))
-		}
-	}
-}
-
-func backoffSentence(addr string, wait time.Duration) string {
-	return fmt.Sprintf("too many failed logins from %s; try again in %s.", addr, humanDuration(wait.Round(time.Second)))
 }

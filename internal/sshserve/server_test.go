@@ -14,9 +14,6 @@ import (
 func TestPtySessionShowsLoginAndLogsIn(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go ts.srv.FollowAudit(ctx, ts.svc, 20*time.Millisecond)
 
 	c := ts.open("xterm-256color")
 	c.waitFor("Log in", "Username", "Password")
@@ -278,9 +275,6 @@ func TestShutdownDrainsSessions(t *testing.T) {
 func TestBackoffAfterFailedLogins(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{FailedLogins: 2, Backoff: time.Minute})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go ts.srv.FollowAudit(ctx, ts.svc, 20*time.Millisecond)
 
 	signedIn := ts.open("xterm")
 	signedIn.waitFor("Log in")

@@ -40,6 +40,7 @@ type Session struct {
 	inputW     *io.PipeWriter
 	closeInput func() // ends the console's input; safe to call again
 
+	sizes   sync.Mutex // held while a size is sent: the program gets them in order
 	mu      sync.Mutex
 	program *tea.Program
 	window  ssh.Window // the latest size of the client's window
@@ -50,6 +51,8 @@ type Session struct {
 }
 
 // SignedIn tells the server who signed in on this session, for its log.
+// It, SignedOut and LoginFailed are the console's callbacks
+// (tui.Options.OnSignIn and the others): they never block.
 func (s *Session) SignedIn(username string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -99,6 +102,13 @@ func (s *Session) setEnd(why endReason, detail string) {
 	}
 }
 
+// ending reports whether the session has a reason to end.
+func (s *Session) ending() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.why != endNone
+}
+
 func (s *Session) reason() (endReason, string, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -136,6 +146,8 @@ func (s *Session) end(why endReason, detail string) {
 // the session's requests.
 func (s *Session) followWindow(windows <-chan ssh.Window) {
 	for w := range windows {
+		w.Width, w.Height = clampWindow(w.Width), clampWindow(w.Height)
+		s.sizes.Lock()
 		s.mu.Lock()
 		s.window = w
 		p := s.program
@@ -143,7 +155,23 @@ func (s *Session) followWindow(windows <-chan ssh.Window) {
 		if p != nil {
 			p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
 		}
+		s.sizes.Unlock()
 	}
+}
+
+// sendFirstSize sends the program the window as it is now. Bubble Tea's
+// renderer learns the window only from a WindowSizeMsg sent through the
+// program (the console has it from the frame already): without one it
+// neither cuts lines to the window nor erases the end of a line that got
+// shorter, and the pty-req's size may reach followWindow before there is a
+// program. Sent under sizes, it cannot overtake a later change.
+func (s *Session) sendFirstSize(p *tea.Program) {
+	s.sizes.Lock()
+	defer s.sizes.Unlock()
+	s.mu.Lock()
+	w := s.window
+	s.mu.Unlock()
+	p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height}) // if the program never runs, Send returns as the session ends
 }
 
 // newSession prepares the console of an SSH session, before it is admitted:
@@ -156,7 +184,8 @@ func newSession(srv *Server, sess ssh.Session, pty ssh.Pty, key string) *Session
 	pr, pw := io.Pipe()
 	return &Session{Source: "ssh:" + sess.RemoteAddr().String(), srv: srv, addr: key, start: time.Now(),
 		done: make(chan struct{}), ctx: ctx, cancel: cancel, input: pr,
-		closeInput: sync.OnceFunc(func() { pw.Close() }), inputW: pw, window: pty.Window}
+		closeInput: sync.OnceFunc(func() { pw.Close() }), inputW: pw,
+		window: ssh.Window{Width: clampWindow(pty.Window.Width), Height: clampWindow(pty.Window.Height)}}
 }
 
 // run runs the session's console until it ends. A panic that escapes the
@@ -189,6 +218,7 @@ func (s *Session) run(sess ssh.Session) {
 	// The size known now is the console's first; followWindow sends every
 	// later change, now that the program is set.
 	f.size = tea.WindowSizeMsg{Width: w.Width, Height: w.Height}
+	go s.sendFirstSize(p)
 
 	if _, err := p.Run(); errors.Is(err, tea.ErrProgramPanic) {
 		// Bubble Tea caught it (in a command the frame could not guard)

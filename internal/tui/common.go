@@ -34,6 +34,12 @@ type Common struct {
 	ended  bool             // core said the session ended: the root logs out
 	width  int
 	height int
+
+	// What the program's runner is told of logins (see Options).
+	signedIn      bool // onSignIn was called, and onSignOut not since
+	onSignIn      func(username string)
+	onSignOut     func()
+	onLoginFailed func()
 }
 
 // screenID names a screen of the console.
@@ -105,8 +111,22 @@ func flashCmd(text string, isErr bool) tea.Cmd {
 
 // describe turns an error from core into the sentence the user reads. Core's
 // errors never hold a secret, SQL or a stack; what it does not name is still
-// cut to one clean line.
-func (c *Common) describe(err error) string { return clean(c.sentenceFor(err), 300) }
+// cut to one clean line. Every screen shows a refused password or code
+// through it, so it is where the runner hears of each (OnLoginFailed),
+// once per error shown.
+func (c *Common) describe(err error) string {
+	if c.onLoginFailed != nil && refused(err) {
+		c.onLoginFailed()
+	}
+	return clean(c.sentenceFor(err), 300)
+}
+
+// refused reports whether err says a password or code was wrong. A lock
+// is not: nothing was checked.
+func refused(err error) bool {
+	return errors.Is(err, core.ErrInvalidCredentials) || errors.Is(err, core.ErrInvalidCode) ||
+		errors.Is(err, core.ErrMFADisabled)
+}
 
 func (c *Common) sentenceFor(err error) string {
 	var locked *core.LockedError
@@ -243,9 +263,10 @@ func fit(s string, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
-// padRight pads or cuts s to exactly w columns.
+// padRight pads or cuts s to exactly w columns (at most maxWindow).
 func padRight(s string, w int) string {
-	if w <= 0 {
+	w = clampSize(w)
+	if w == 0 {
 		return ""
 	}
 	n := ansi.StringWidth(s)
@@ -279,9 +300,11 @@ func formatTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
-// padLines makes s exactly n lines long, cutting or adding empty lines.
+// padLines makes s exactly n lines long (at most maxWindow), cutting or
+// adding empty lines.
 func padLines(s string, n int) string {
-	if n <= 0 {
+	n = clampSize(n)
+	if n == 0 {
 		return ""
 	}
 	lines := strings.Split(s, "\n")

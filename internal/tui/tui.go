@@ -31,6 +31,14 @@ const (
 	minHeight = 8
 )
 
+// maxWindow is the most columns and lines the console draws. A client over
+// SSH may declare a window of 2^32-1 lines: nothing the console allocates
+// may grow with that, so larger sizes count as this one.
+const maxWindow = 1000
+
+// clampSize keeps a window dimension within 0..maxWindow.
+func clampSize(n int) int { return min(max(n, 0), maxWindow) }
+
 // Options configure one console program.
 type Options struct {
 	// Source is written in the audit trail for this console's actions:
@@ -44,6 +52,21 @@ type Options struct {
 	Renderer *lipgloss.Renderer
 	// Now is the clock used for display (lock countdowns); time.Now if nil.
 	Now func() time.Time
+
+	// The console tells whoever runs it of logins as they happen (serve
+	// counts failures per address and names users in its log). Each is
+	// called from the program's Update: it must return at once and never
+	// call back into the program synchronously (tea.Program.Send from
+	// there deadlocks). Nil ones are skipped.
+	//
+	// OnSignIn: a user has signed in (the session reached
+	// core.StageSignedIn). OnSignOut: that user logged out or the session
+	// ended. OnLoginFailed: a password or code was refused, wherever the
+	// console asked for it (login, code at login, set-up, Delete MFA, any
+	// step-up prompt).
+	OnSignIn      func(username string)
+	OnSignOut     func()
+	OnLoginFailed func()
 }
 
 // New builds the console's root model for one program. ctx bounds every core
@@ -57,7 +80,8 @@ func New(ctx context.Context, svc *core.Service, opts Options) tea.Model {
 	if now == nil {
 		now = time.Now
 	}
-	c := &Common{ctx: ctx, svc: svc, source: opts.Source, st: NewStyles(r), keys: newKeyMap(), now: now}
+	c := &Common{ctx: ctx, svc: svc, source: opts.Source, st: NewStyles(r), keys: newKeyMap(), now: now,
+		onSignIn: opts.OnSignIn, onSignOut: opts.OnSignOut, onLoginFailed: opts.OnLoginFailed}
 	h := help.New()
 	h.Styles = c.st.Help
 	m := &model{c: c, help: h}
@@ -111,7 +135,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.c.width, m.c.height = max(0, msg.Width), max(0, msg.Height)
+		m.c.width, m.c.height = clampSize(msg.Width), clampSize(msg.Height)
 	case tea.KeyMsg:
 		cmd = m.key(msg)
 	case gotoMsg:
@@ -149,6 +173,12 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *model) logout(flash flashMsg) tea.Cmd {
 	old := m.c.sess
 	svc, ctx := m.c.svc, m.c.ctx
+	if m.c.signedIn {
+		m.c.signedIn = false
+		if m.c.onSignOut != nil {
+			m.c.onSignOut()
+		}
+	}
 	audit := func() tea.Msg {
 		_ = svc.Logout(ctx, old) // the trail's record of it; the console is logged out either way
 		return nil
@@ -203,8 +233,15 @@ func (m *model) key(msg tea.KeyMsg) tea.Cmd {
 // setSession takes the session a screen obtained, with its confirmation,
 // and moves to where the new stage belongs unless the screen may stay.
 func (m *model) setSession(msg sessionMsg) tea.Cmd {
+	prev := m.c.sess
 	m.c.sess = msg.sess
 	m.flash = flashMsg{text: msg.flash} // an error from before the change is over
+	if s := msg.sess; s.Stage() == core.StageSignedIn && (!m.c.signedIn || s.Username() != prev.Username()) {
+		m.c.signedIn = true
+		if m.c.onSignIn != nil {
+			m.c.onSignIn(s.Username())
+		}
+	}
 	if msg.stay && m.allowed(m.cur) == m.cur {
 		return nil
 	}
