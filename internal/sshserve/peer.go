@@ -5,7 +5,18 @@ import (
 	"net"
 	"os/user"
 	"strconv"
+	"strings"
 )
+
+// sourceOf is a session's source: "ssh:" and the client's address and port,
+// with the local user that clientKey found for a loopback client.
+func sourceOf(remote net.Addr, key string) string {
+	src := "ssh:" + remote.String()
+	if _, who, ok := strings.Cut(key, " "); ok {
+		src += " " + who
+	}
+	return src
+}
 
 // clientKey is what the per-address limits count a connection under: the
 // client's IP address, and for a connection from this host (loopback), the

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/smartnumbers/smartmfa/internal/core"
 )
 
 func TestPtySessionShowsLoginAndLogsIn(t *testing.T) {
@@ -37,6 +39,23 @@ func TestPtySessionShowsLoginAndLogsIn(t *testing.T) {
 	// The audit trail names the session as its source.
 	if !strings.Contains(log, "source=ssh:127.0.0.1:") {
 		t.Errorf("the log does not name the source:\n%s", log)
+	}
+	// On loopback the source names the local user too (where the kernel
+	// says who it is): core counts failed passwords by that place.
+	events, err := ts.svc.ListAudit(context.Background(), core.LocalOperator("test"), -1, 0, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "ssh:127.0.0.1:"
+	if key := clientKey(c.conn.LocalAddr(), c.conn.RemoteAddr()); strings.Contains(key, " (") {
+		want = "ssh:" + c.conn.LocalAddr().String() + key[strings.Index(key, " "):]
+	}
+	found := false
+	for _, e := range events {
+		found = found || e.Action == core.ActionLogin && strings.HasPrefix(e.Source, want)
+	}
+	if !found {
+		t.Errorf("no login event with source %q in %+v", want, events)
 	}
 }
 

@@ -22,7 +22,10 @@ import (
 // Config.Console. Its methods may be called from any goroutine.
 type Session struct {
 	// Source names the session in the audit trail: "ssh:<address>", the
-	// client's IP address and port.
+	// client's IP address and port, and on a jump host the local user who
+	// connected: "ssh:127.0.0.1:50022 (alice)". Core counts failed passwords
+	// by the place it names, so one local user's sign-ins never make the
+	// host a trusted place for another's guesses.
 	Source string
 	// Renderer is the session's own renderer: the colour profile of the
 	// client's terminal (its TERM, NO_COLOR) and its background (COLORFGBG,
@@ -182,7 +185,7 @@ func newSession(srv *Server, sess ssh.Session, pty ssh.Pty, key string) *Session
 	// Bubble Tea's input at once, where a read of the session could not be
 	// cancelled and would hold every ending for half a second.
 	pr, pw := io.Pipe()
-	return &Session{Source: "ssh:" + sess.RemoteAddr().String(), srv: srv, addr: key, start: time.Now(),
+	return &Session{Source: sourceOf(sess.RemoteAddr(), key), srv: srv, addr: key, start: time.Now(),
 		done: make(chan struct{}), ctx: ctx, cancel: cancel, input: pr,
 		closeInput: sync.OnceFunc(func() { pw.Close() }), inputW: pw,
 		window: ssh.Window{Width: clampWindow(pty.Window.Width), Height: clampWindow(pty.Window.Height)}}
