@@ -215,7 +215,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	b.waitFor("or one of your recovery codes")
 	b.typeText(fresh)
 	b.keys("Enter")
-	b.waitFor("That code is not valid")
+	b.waitFor("That code was just used")
 	b.keys("Escape")
 	b.waitFor("You have logged out.")
 

@@ -72,8 +72,8 @@ func (s *Service) RegisterAccount(ctx context.Context, source string, in NewAcco
 		if err != nil {
 			return err
 		}
-		sess = Session{userID: u.ID, accountID: u.AccountID, username: u.Username, role: RoleAdmin, source: source,
-			stage: StageSignedIn, epoch: u.SessionEpoch}
+		sess = Session{userID: u.ID, accountID: u.AccountID, accountName: in.Name, username: u.Username, role: RoleAdmin,
+			source: source, stage: StageSignedIn, epoch: u.SessionEpoch}
 		return nil
 	})
 	return sess, err

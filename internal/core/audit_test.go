@@ -37,7 +37,7 @@ func TestAuditTrail(t *testing.T) {
 			used = append(used, c)
 			_, _, err := w.ConfirmEnrollment(w.ctx, sess, c)
 			return ignore(err)
-		}, ActionCodeFailed, "bob", "bob", "wrong or reused code (1 in a row)"},
+		}, ActionCodeFailed, "bob", "bob", "wrong code (1 in a row)"},
 		{func() error {
 			c := w.code(secret, 0)
 			used = append(used, c)

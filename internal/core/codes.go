@@ -18,14 +18,17 @@ const (
 
 // ErrMalformedCode is returned, before anything is looked up or counted, for
 // input that is neither a 6-digit code nor a recovery code.
-var ErrMalformedCode = &InputError{Field: "code", Msg: "enter the 6 digits your app shows (no spaces), or a recovery code like abcde-12345"}
+var ErrMalformedCode = &InputError{Field: "code", Msg: "enter the 6 digits your app shows, or a recovery code like abcde-12345"}
 
-// parseCode accepts exactly six ASCII digits, or a recovery code of ten
-// characters of its alphabet with an optional dash in the middle. Anything
-// else (spaces, 5 or 7 digits, full-width digits) is malformed.
+// parseCode accepts six ASCII digits, as the app shows them ("123 456") or
+// with spaces around them from a paste, or a recovery code of ten characters
+// of its alphabet with an optional dash in the middle, spaces around it
+// ignored. Anything else (5 or 7 digits, full-width digits, other
+// separators) is malformed.
 func parseCode(in string) (string, codeKind, error) {
-	if len(in) == totpDigits && isDigits(in) {
-		return in, codeTOTP, nil
+	in = strings.Trim(in, " \t")
+	if digits := strings.ReplaceAll(in, " ", ""); len(digits) == totpDigits && isDigits(digits) {
+		return digits, codeTOTP, nil
 	}
 	if rc, ok := normalizeRecovery(in); ok {
 		return rc, codeRecovery, nil

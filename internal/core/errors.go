@@ -25,6 +25,10 @@ var (
 	ErrWrongKey           = errors.New("the key file does not match the database")
 )
 
+// ErrCodeReused is a code of a time step already used: a replay, or the code
+// typed a second time. It is an ErrInvalidCode, counted like any wrong code.
+var ErrCodeReused = fmt.Errorf("%w: that code was just used; wait for the next one", ErrInvalidCode)
+
 // LockedError says a user is locked out until a time.
 type LockedError struct{ Until time.Time }
 

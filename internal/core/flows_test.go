@@ -16,8 +16,12 @@ func TestRegistration(t *testing.T) {
 	}
 	sess, err := e.RegisterAccount(e.ctx, "ssh:10.0.0.1:5000", NewAccount{Name: "Acme",
 		Admin: NewUser{Username: "alice", Password: testPassword}})
-	if err != nil || sess.Stage() != StageSignedIn || !sess.IsAdmin() || sess.Role() != RoleAdmin || sess.Username() != "alice" {
+	if err != nil || sess.Stage() != StageSignedIn || !sess.IsAdmin() || sess.Role() != RoleAdmin || sess.Username() != "alice" ||
+		sess.AccountName() != "Acme" {
 		t.Fatalf("RegisterAccount: %+v, %v", sess, err)
+	}
+	if s := e.login("alice", StageSignedIn); s.AccountName() != "Acme" {
+		t.Errorf("Login: account name %q, want Acme", s.AccountName())
 	}
 	if open, _ := e.RegistrationOpen(e.ctx); open {
 		t.Error("registration still open after the first account")

@@ -13,7 +13,7 @@ import (
 
 func FuzzParseCode(f *testing.F) {
 	for _, s := range append([]string{"123456", "000000", "abcde-12345", "ABCDE12345", "0123456789",
-		"zzzzz-zzzzz", "abcde--1234", "-abcde1234"}, malformedCodes...) {
+		"zzzzz-zzzzz", "abcde--1234", "-abcde1234", "123 456", " 123456\t", " abcde-12345 "}, malformedCodes...) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
@@ -26,14 +26,14 @@ func FuzzParseCode(f *testing.F) {
 		}
 		switch kind {
 		case codeTOTP:
-			if code != in || len(code) != 6 || !isDigits(code) {
-				t.Fatalf("parseCode(%q) = TOTP %q", in, code)
+			if code != strings.NewReplacer(" ", "", "\t", "").Replace(in) || len(code) != 6 || !isDigits(code) {
+				t.Fatalf("parseCode(%q) = TOTP %q: not the input less its spaces", in, code)
 			}
 		case codeRecovery:
 			if len(code) != 10 || strings.Trim(code, recoveryAlphabet) != "" {
 				t.Fatalf("parseCode(%q) = recovery %q", in, code)
 			}
-			if len(in) != 10 && len(in) != 11 || strings.ToLower(strings.Replace(in, "-", "", 1)) != code {
+			if in = strings.Trim(in, " \t"); len(in) != 10 && len(in) != 11 || strings.ToLower(strings.Replace(in, "-", "", 1)) != code {
 				t.Fatalf("parseCode(%q) = recovery %q: not the input less a dash", in, code)
 			}
 		default:

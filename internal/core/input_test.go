@@ -157,8 +157,8 @@ func TestBadPasswordsRefused(t *testing.T) {
 	}
 }
 
-var malformedCodes = []string{"123 456", " 123456", "123456 ", "12345", "1234567", "１２３４５６", "", "abcdef",
-	"12345\x00", "12-3456", "+12345", "abcde-1234", "abcde_12345", "iiiii-lllll", "٠١٢٣٤٥"}
+var malformedCodes = []string{"12345", "1234567", "１２３４５６", "", "abcdef", "123 45", "1234 567",
+	"12345\x00", "12-3456", "+12345", "abcde-1234", "abcde_12345", "iiiii-lllll", "٠١٢٣٤٥", "123\n456", " ", "123\u00a0456"}
 
 // TestMalformedCodesChangeNothing: a malformed code is an input error that is
 // neither counted nor audited, at login, confirmation and deletion.

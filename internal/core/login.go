@@ -44,8 +44,8 @@ func (s *Service) Login(ctx context.Context, username, password, source string) 
 		if err != nil {
 			return err
 		}
-		sess = Session{userID: u.ID, accountID: u.AccountID, username: u.Username, role: Role(u.Role), source: source,
-			epoch: u.SessionEpoch}
+		sess = Session{userID: u.ID, accountID: u.AccountID, accountName: acct.Name, username: u.Username, role: Role(u.Role),
+			source: source, epoch: u.SessionEpoch}
 		sess.stage = nextStage(u, acct, false)
 		return s.signedIn(ctx, q, sess, u, map[Stage]string{StageSetupMFA: "password; MFA setup required",
 			StageNewPassword: "temporary password; a new one must be chosen", StageSignedIn: "password"}[sess.stage])

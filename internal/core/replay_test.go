@@ -215,3 +215,46 @@ func TestConcurrentProcesses(t *testing.T) {
 		})
 	}
 }
+
+// TestReusedCodeIsNamed: a code whose step was used says so (and counts, as
+// any wrong code); a wrong one does not claim to be reused.
+func TestReusedCodeIsNamed(t *testing.T) {
+	w := newWorld(t)
+	secret, _ := w.enrollUser("bob")
+	code := w.code(secret, 0)
+	if _, err := w.VerifyLoginCode(w.ctx, w.login("bob", StageCode), code); err != nil {
+		t.Fatal(err)
+	}
+	_, err := w.VerifyLoginCode(w.ctx, w.login("bob", StageCode), code)
+	if !errors.Is(err, ErrCodeReused) || !errors.Is(err, ErrInvalidCode) {
+		t.Errorf("the same code again: %v, want ErrCodeReused", err)
+	}
+	_, err = w.VerifyLoginCode(w.ctx, w.login("bob", StageCode), w.wrongCode(secret))
+	if !errors.Is(err, ErrInvalidCode) || errors.Is(err, ErrCodeReused) {
+		t.Errorf("a wrong code: %v, want ErrInvalidCode only", err)
+	}
+	if m := w.mfaRow(w.bob.ID); m.Failures != 2 {
+		t.Errorf("%d failures counted, want 2", m.Failures)
+	}
+}
+
+// TestCodesAsTheAppShowsThem: "123 456" as Google Authenticator shows it, and
+// a paste with spaces around it, are the code.
+func TestCodesAsTheAppShowsThem(t *testing.T) {
+	w := newWorld(t)
+	secret, recovery := w.enrollUser("bob")
+	for _, form := range []func(string) string{
+		func(c string) string { return c[:3] + " " + c[3:] },
+		func(c string) string { return "  " + c + " " },
+		func(c string) string { return "\t" + c[:3] + " " + c[3:] + " " },
+	} {
+		w.clock.Advance(totpPeriod * time.Second)
+		typed := form(w.code(secret, 0))
+		if _, err := w.VerifyLoginCode(w.ctx, w.login("bob", StageCode), typed); err != nil {
+			t.Errorf("code typed %q: %v", typed, err)
+		}
+	}
+	if _, err := w.VerifyLoginCode(w.ctx, w.login("bob", StageCode), " "+recovery[0]+" "); err != nil {
+		t.Errorf("recovery code with spaces around: %v", err)
+	}
+}

@@ -30,14 +30,15 @@ const (
 // Session is who is calling core. Its fields are unexported so that only core
 // can make one: by Login, RegisterAccount, or LocalOperator.
 type Session struct {
-	userID    int64
-	accountID int64
-	username  string
-	role      Role
-	source    string
-	stage     Stage
-	operator  bool
-	epoch     int64 // the user's session epoch at login; a new password raises it
+	userID      int64
+	accountID   int64
+	accountName string // as it was at login, for display
+	username    string
+	role        Role
+	source      string
+	stage       Stage
+	operator    bool
+	epoch       int64 // the user's session epoch at login; a new password raises it
 }
 
 // UserID is the signed-in user's id (0 for the local operator).
@@ -45,6 +46,10 @@ func (s Session) UserID() int64 { return s.userID }
 
 // AccountID is the signed-in user's account.
 func (s Session) AccountID() int64 { return s.accountID }
+
+// AccountName is the name of the user's account at login, for display; core
+// decides nothing by it.
+func (s Session) AccountName() string { return s.accountName }
 
 // Username is the signed-in user's name.
 func (s Session) Username() string { return s.username }

@@ -22,10 +22,10 @@ func (s *Service) checkCode(ctx context.Context, q db.Querier, sess Session, u d
 	if err := lockedErr(m.LockedUntil, now); err != nil {
 		return "", err
 	}
-	ok, how, err := false, "", error(nil)
+	ok, reused, how, err := false, false, "", error(nil)
 	switch kind {
 	case codeTOTP:
-		ok, err = s.checkTOTP(ctx, q, u, m, code)
+		ok, reused, err = s.checkTOTP(ctx, q, u, m, code)
 		how = "authenticator code"
 		if errors.Is(err, ErrWrongKey) {
 			// Fail closed, and leave a trace: a secret that does not decrypt
@@ -50,7 +50,10 @@ func (s *Service) checkCode(ctx context.Context, q db.Querier, sess Session, u d
 		return "", err
 	}
 	e := event{account: u.AccountID, actorID: u.ID, actor: u.Username, action: ActionCodeFailed, target: u,
-		detail: fmt.Sprintf("wrong or reused code (%d in a row)", n)}
+		detail: fmt.Sprintf("wrong code (%d in a row)", n)}
+	if reused {
+		e.detail = fmt.Sprintf("code of a time step already used (%d in a row)", n)
+	}
 	if err := s.audit(ctx, q, sess, e); err != nil {
 		return "", err
 	}
@@ -60,21 +63,26 @@ func (s *Service) checkCode(ctx context.Context, q db.Querier, sess Session, u d
 			return "", err
 		}
 	}
+	if reused {
+		return "", commitThen{ErrCodeReused}
+	}
 	return "", commitThen{ErrInvalidCode}
 }
 
 // checkTOTP matches a code and advances the accepted step; of two processes
-// sending one code, AcceptStep lets exactly one through.
-func (s *Service) checkTOTP(ctx context.Context, q db.Querier, u db.User, m db.MFA, code string) (bool, error) {
+// sending one code, AcceptStep lets exactly one through. reused says the
+// code matched a step already used: a replay, or the same code typed twice.
+func (s *Service) checkTOTP(ctx context.Context, q db.Querier, u db.User, m db.MFA, code string) (ok, reused bool, err error) {
 	secret, err := s.keys.open(m.Secret, m.KeyID, u.AccountID, u.ID)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	step, ok, err := matchTOTP(secret, code, s.now(), totpParams{Digits: m.Digits, Period: m.Period, Alg: Algorithm(m.Algorithm)}, m.LastStep)
 	if err != nil || !ok {
-		return false, err
+		return false, err == nil && step != 0, err
 	}
-	return db.AcceptStep(ctx, q, u.ID, step)
+	ok, err = db.AcceptStep(ctx, q, u.ID, step)
+	return ok, err == nil && !ok, err
 }
 
 // spendRecoveryCode marks a matching unused recovery code used.

@@ -142,6 +142,8 @@ func (c *Common) sentenceFor(err error) string {
 		return sentence(in.Field + " " + in.Msg)
 	case errors.Is(err, core.ErrInvalidCredentials):
 		return "Invalid username or password."
+	case errors.Is(err, core.ErrCodeReused):
+		return "That code was just used. Wait for the next code in your app."
 	case errors.Is(err, core.ErrInvalidCode):
 		return "That code is not valid. Check the app and try again."
 	case errors.Is(err, core.ErrNotFound):

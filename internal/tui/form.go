@@ -228,10 +228,11 @@ func (f *form) clearErrors() {
 	}
 }
 
-// gutter marks the focused row with a character, visible without colour.
+// gutter marks the focused row with a character, visible without colour,
+// and with focusMark for the root's scrolling.
 func (f *form) gutter(i int) string {
 	if f.focus == i {
-		return "> "
+		return focusMark + "> "
 	}
 	return "  "
 }
@@ -263,7 +264,7 @@ func (f *form) fieldViewIn(i, labelWidth, inputWidth, width int) string {
 func (f *form) buttonView(i int) string {
 	c := f.ctrls[i]
 	if f.focus == i {
-		return f.c.st.ButtonFocused.Render("[>" + c.label + "<]")
+		return focusMark + f.c.st.ButtonFocused.Render("[>"+c.label+"<]")
 	}
 	return f.c.st.Button.Render("[ " + c.label + " ]")
 }

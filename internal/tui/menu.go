@@ -65,7 +65,8 @@ func (m *model) focusMenu() {
 }
 
 // menuKey handles keys while the top menu has the focus: ← and → choose,
-// Enter opens, Tab, Shift+Tab, Esc and ↓ go back into the page.
+// Enter opens, Tab, Shift+Tab and ↓ go back into the page. Esc stays: it
+// brought the focus here, and pressed twice must not land in a form.
 func (m *model) menuKey(msg tea.KeyMsg) tea.Cmd {
 	k := m.c.keys
 	items := m.menuItems()
@@ -90,7 +91,7 @@ func (m *model) menuKey(msg tea.KeyMsg) tea.Cmd {
 			return func() tea.Msg { return logoutMsg{} }
 		}
 		return m.navigate(it.to, 0, true)
-	case key.Matches(msg, k.Next), key.Matches(msg, k.Back), key.Matches(msg, k.Down):
+	case key.Matches(msg, k.Next), key.Matches(msg, k.Down):
 		m.menuFocus = false
 		m.scr.Enter(true)
 	case key.Matches(msg, k.Prev):
@@ -132,34 +133,40 @@ func (m *model) barView() string {
 		}
 	}
 	left := b.String()
-	user := clean(m.c.sess.Username(), 32)
-	if m.c.sess.IsAdmin() {
-		user += " (admin)"
+	// Who is signed in, and where: the account's name goes first when the
+	// window is narrow, then the user's.
+	who := clean(m.c.sess.Username(), 32)
+	if m.c.sess.Role() == core.RoleAdmin { // also during a forced set-up
+		who += " (admin)"
 	}
-	gap := m.c.width - ansi.StringWidth(left) - ansi.StringWidth(user) - 1
-	if gap < 2 {
-		return left
+	for _, user := range []string{who + " · " + clean(m.c.sess.AccountName(), 32), who} {
+		if gap := m.c.width - ansi.StringWidth(left) - ansi.StringWidth(user) - 1; gap >= 2 {
+			return left + strings.Repeat(" ", gap) + st.BarUser.Render(user)
+		}
 	}
-	return left + strings.Repeat(" ", gap) + st.BarUser.Render(user)
+	return left
 }
 
-// flashView is the line under the menu: the last confirmation or error.
-func (m *model) flashView() string {
-	if m.flash.text == "" {
-		return ""
-	}
-	if m.flash.err {
-		return m.c.st.FlashErr.Render(m.flash.text)
-	}
-	return m.c.st.FlashOK.Render(m.flash.text)
+// shortFooter is the help line: the screen's keys and the global ones.
+func (m *model) shortFooter() string {
+	short, _, global := m.helpKeys()
+	return m.help.ShortHelpView(append(short, withoutKeys(global, short)...))
 }
 
-// footerView is the help: the screen's keys and the global ones, or all of
-// them with ?.
-func (m *model) footerView() string {
+// fullFooter is every key of the screen and the global ones, shown with ?.
+func (m *model) fullFooter() string {
+	_, full, global := m.helpKeys()
+	return m.help.FullHelpView(append(full, withoutKeys(global, slices.Concat(full...))))
+}
+
+// helpKeys are the screen's keys, short and full, and the global ones.
+func (m *model) helpKeys() (short []key.Binding, full [][]key.Binding, global []key.Binding) {
 	k := m.c.keys
-	var short []key.Binding
-	var full [][]key.Binding
+	if m.leave != nil {
+		short = []key.Binding{key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "leave without saving")),
+			key.NewBinding(key.WithKeys("n"), key.WithHelp("n/esc", "stay"))}
+		return short, [][]key.Binding{short}, []key.Binding{k.Quit}
+	}
 	if m.menuFocus {
 		short = []key.Binding{with(k.Left, "←/→", "choose"), with(k.Enter, "enter", "open"), with(k.Next, "tab", "to the page")}
 		full = [][]key.Binding{short}
@@ -167,8 +174,8 @@ func (m *model) footerView() string {
 		short = m.scr.ShortHelp()
 		full = m.scr.FullHelp()
 	}
-	global := []key.Binding{with(k.Next, "tab", "next")}
-	if m.hasMenu() {
+	global = []key.Binding{with(k.Next, "tab", "next")}
+	if m.hasMenu() && !m.menuFocus {
 		global = append(global, with(k.Back, "esc", "back/menu"))
 	}
 	helpKey := k.Help
@@ -176,11 +183,7 @@ func (m *model) footerView() string {
 	if m.fullHelp {
 		helpKey.SetHelp("?", "less")
 	}
-	global = append(global, helpKey, k.Quit)
-	if m.fullHelp {
-		return m.help.FullHelpView(append(full, withoutKeys(global, slices.Concat(full...))))
-	}
-	return m.help.ShortHelpView(append(short, withoutKeys(global, short)...))
+	return short, full, append(global, helpKey, k.Quit)
 }
 
 // withoutKeys drops the bindings whose keys the screen already describes, so

@@ -27,7 +27,7 @@ type setup struct {
 
 func newSetup(c *Common) *setup {
 	s := &setup{base: newBase(c), inkDark: !c.st.Plain || !c.st.DarkBackground}
-	s.input = s.f.text("Code", "123456", 6, false)
+	s.input = s.f.text("Code", "123456", 9, false) // room for "123 456" and spaces around a paste
 	s.submit = s.f.button("Set up")
 	s.cancel = s.f.button("Cancel")
 	s.done = s.f.button("Done")

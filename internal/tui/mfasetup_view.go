@@ -110,8 +110,8 @@ func (s *setup) codesView() string {
 	return b.String()
 }
 
-// setupInputWidth is the code field's width: six digits and the cursor.
-const setupInputWidth = 8
+// setupInputWidth is the code field's width: "123 456" and the cursor.
+const setupInputWidth = 9
 
 func (s *setup) SetSize(w, h int) {
 	s.base.SetSize(w, h)

@@ -348,6 +348,9 @@ func TestWrongCodeOnDeleteSaysSoUnderTheField(t *testing.T) {
 	d.expect("Enter the 6 digits your app shows")
 	d.typeText(totp(e.secrets["alice"], e.clock.Now())) // the code login just used: a replay
 	d.key("enter")
+	d.expect("That code was just used. Wait for the next code in your app.")
+	d.typeText("000000")
+	d.key("enter")
 	d.expect("That code is not valid.")
 	if d.m.cur != scrMyMFA || d.m.flash.err {
 		t.Fatalf("a wrong code left screen %d, flash %q", d.m.cur, d.m.flash.text)
@@ -369,6 +372,7 @@ func TestUserTextIsCleanedBeforeDrawing(t *testing.T) {
 	a := d.m.scr.(*audit)
 	a.events = append([]core.AuditEvent{{ID: 1, At: testStart, Actor: evil, Action: core.Action(evil), TargetName: evil, Source: evil, Detail: evil}}, a.events...)
 	for _, view := range []string{s.View(), a.View()} {
+		view = strings.ReplaceAll(view, focusMark, "") // the root's, removed before drawing
 		if strings.ContainsAny(view, "\x1b\x07\r\u202e") {
 			t.Fatalf("a control character reached the screen: %q", view)
 		}

@@ -101,7 +101,25 @@ type model struct {
 	flash     flashMsg
 	help      help.Model
 	fullHelp  bool
-	users     *users // the users page a user page was opened from
+	users     *users      // the users page a user page was opened from
+	scroll    int         // the first line of the page in sight (see scrolled)
+	leave     *leaveAsked // a move away from unsaved changes, waiting for y or n
+}
+
+// leaveAsked is where the user asked to go from a page with unsaved changes.
+type leaveAsked struct {
+	to     screenID
+	userID int64
+	logout bool
+}
+
+// unsavedChanges is a page that can hold changes not saved yet: leaving it
+// asks first.
+type unsavedChanges interface{ unsaved() bool }
+
+func (m *model) unsaved() bool {
+	u, ok := m.scr.(unsavedChanges)
+	return ok && u.unsaved()
 }
 
 // screen is one page of the console. Update returns the screen itself
@@ -146,6 +164,10 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case sessionMsg:
 		cmd = m.setSession(msg)
 	case logoutMsg:
+		if m.unsaved() {
+			m.leave = &leaveAsked{logout: true}
+			break
+		}
 		cmd = m.logout(flashMsg{text: "You have logged out."})
 	case flashMsg:
 		// A screen's own report of the ended session comes after the root's:
@@ -196,6 +218,9 @@ func (m *model) key(msg tea.KeyMsg) tea.Cmd {
 	if key.Matches(msg, k.Quit) {
 		return tea.Quit
 	}
+	if m.leave != nil {
+		return m.answerLeave(msg)
+	}
 	if m.menuFocus {
 		return m.menuKey(msg)
 	}
@@ -228,6 +253,23 @@ func (m *model) key(msg tea.KeyMsg) tea.Cmd {
 	var cmd tea.Cmd
 	m.scr, cmd = m.scr.Update(msg)
 	return cmd
+}
+
+// answerLeave takes y (leave without saving) or n or Esc (stay) while the
+// root asks about unsaved changes; other keys wait for one of those.
+func (m *model) answerLeave(msg tea.KeyMsg) tea.Cmd {
+	p := m.leave
+	switch msg.String() {
+	case "y", "Y":
+		m.leave = nil
+		if p.logout {
+			return m.logout(flashMsg{text: "You have logged out."})
+		}
+		return m.navigateNow(p.to, p.userID, true)
+	case "n", "N", "esc":
+		m.leave = nil
+	}
+	return nil
 }
 
 // setSession takes the session a screen obtained, with its confirmation,
@@ -293,8 +335,18 @@ func (m *model) allowed(to screenID) screenID {
 }
 
 // navigate shows screen to, or what the session may see instead. byUser
-// marks a move the user asked for: it clears the flash line.
+// marks a move the user asked for: it clears the flash line, and from a page
+// with unsaved changes it asks first.
 func (m *model) navigate(to screenID, userID int64, byUser bool) tea.Cmd {
+	if byUser && m.allowed(to) != m.cur && m.unsaved() {
+		m.leave = &leaveAsked{to: to, userID: userID}
+		return nil
+	}
+	return m.navigateNow(to, userID, byUser)
+}
+
+// navigateNow is navigate without the question about unsaved changes.
+func (m *model) navigateNow(to screenID, userID int64, byUser bool) tea.Cmd {
 	dest := m.allowed(to)
 	if dest < 0 {
 		m.flash = flashMsg{text: "That page is for account administrators.", err: true}
@@ -311,6 +363,7 @@ func (m *model) navigate(to screenID, userID int64, byUser bool) tea.Cmd {
 		m.flash = flashMsg{text: notice}
 	}
 	m.menuFocus = false
+	m.fullHelp = false // help is the page's: a new page starts without it
 	if dest == scrSetup && m.cur == scrSetup {
 		// Starting set-up again would replace the secret the user may
 		// have scanned already.
@@ -329,6 +382,7 @@ func (m *model) navigate(to screenID, userID int64, byUser bool) tea.Cmd {
 		m.users = nil
 	}
 	m.cur = dest
+	m.scroll = 0
 	m.layout()
 	m.scr.Enter(true)
 	return m.scr.Init()
@@ -357,33 +411,4 @@ func (m *model) newScreen(id screenID, userID int64) screen {
 		return newNewPassword(c)
 	}
 	return newLogin(c)
-}
-
-// layout gives the screen the space left by the menu, flash and footer.
-func (m *model) layout() {
-	w, h := m.c.width, m.c.height
-	m.help.Width = w
-	m.scr.SetSize(w, max(0, h-2-lineCount(m.footerView())))
-}
-
-// View draws the menu, the flash line, the screen and the help footer,
-// never more than the window holds.
-func (m *model) View() string {
-	w, h := m.c.width, m.c.height
-	if w <= 0 || h <= 0 {
-		return ""
-	}
-	if w < minWidth || h < minHeight {
-		return fit(wrap(sizeNotice("The window is too small", minWidth, minHeight, w, h), w), w, h)
-	}
-	footer := m.footerView()
-	parts := []string{m.barView(), m.flashView()}
-	if bodyH := h - 2 - lineCount(footer); bodyH > 0 {
-		parts = append(parts, padLines(fit(m.scr.View(), w, bodyH), bodyH))
-	}
-	if footer != "" {
-		parts = append(parts, footer)
-	}
-	out := strings.Join(parts, "\n")
-	return fit(out, w, h)
 }
