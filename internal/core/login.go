@@ -234,6 +234,7 @@ func (s *Service) VerifyLoginCode(ctx context.Context, sess Session, code string
 			return err
 		}
 		out.stage = nextStage(u, acct, true)
+		out.recovery = kind == codeRecovery
 		return s.signedIn(ctx, q, out, u, "password and "+how)
 	})
 	if err != nil {

@@ -254,7 +254,8 @@ func TestCodesAsTheAppShowsThem(t *testing.T) {
 			t.Errorf("code typed %q: %v", typed, err)
 		}
 	}
-	if _, err := w.VerifyLoginCode(w.ctx, w.login("bob", StageCode), " "+recovery[0]+" "); err != nil {
-		t.Errorf("recovery code with spaces around: %v", err)
+	sess, err := w.VerifyLoginCode(w.ctx, w.login("bob", StageCode), " "+recovery[0]+" ")
+	if err != nil || !sess.UsedRecoveryCode() {
+		t.Errorf("recovery code with spaces around: %v (recovery %t)", err, sess.UsedRecoveryCode())
 	}
 }

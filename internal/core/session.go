@@ -39,7 +39,12 @@ type Session struct {
 	stage       Stage
 	operator    bool
 	epoch       int64 // the user's session epoch at login; a new password raises it
+	recovery    bool  // the login's code was a recovery code
 }
+
+// UsedRecoveryCode reports whether the login was completed with a recovery
+// code, so the console can say how many are left.
+func (s Session) UsedRecoveryCode() bool { return s.recovery }
 
 // UserID is the signed-in user's id (0 for the local operator).
 func (s Session) UserID() int64 { return s.userID }

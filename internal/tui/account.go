@@ -80,7 +80,6 @@ func (s *account) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if msg.err != nil {
 			return s, flashCmd("Not saved: "+s.c.describe(msg.err), true)
 		}
-		// One line of 80 columns: the flash line does not wrap.
 		text := "Saved: MFA is no longer required."
 		if msg.on {
 			text = "Saved: MFA is required now."
@@ -158,8 +157,13 @@ func (s *account) View() string {
 	}
 	pad := max(0, s.w-ansi.StringWidth(btn)-2)
 	last := strings.Repeat(" ", pad) + btn
-	if s.h <= 1 {
-		return last
+	if lineCount(body) >= s.h {
+		return body + last // taller than the window: the root scrolls it
 	}
 	return padLines(body, s.h-1) + "\n" + last
+}
+
+// unsaved is a checkbox changed and not saved: leaving asks first.
+func (s *account) unsaved() bool {
+	return s.loaded && s.f.get(s.require).checked != s.d.RequireMFA
 }

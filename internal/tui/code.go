@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -26,8 +27,9 @@ func newCode(c *Common) *code {
 
 type codeResultMsg struct {
 	stamp
-	sess core.Session
-	err  error
+	sess  core.Session
+	flash string // how many recovery codes are left, after one was used
+	err   error
 }
 
 func verifyLoginCmd(c *Common, code string) tea.Cmd {
@@ -35,8 +37,26 @@ func verifyLoginCmd(c *Common, code string) tea.Cmd {
 	st := c.stamp()
 	return func() tea.Msg {
 		out, err := svc.VerifyLoginCode(ctx, sess, code)
-		return codeResultMsg{stamp: st, sess: out, err: err}
+		msg := codeResultMsg{stamp: st, sess: out, err: err}
+		if err == nil && out.UsedRecoveryCode() {
+			msg.flash = "You signed in with a recovery code."
+			if status, err := svc.MyMFA(ctx, out); err == nil {
+				msg.flash = recoveryLeft(status.RecoveryLeft)
+			}
+		}
+		return msg
 	}
+}
+
+// recoveryLeft is the flash after a sign-in with a recovery code.
+func recoveryLeft(n int) string {
+	switch n {
+	case 0:
+		return "You signed in with your last recovery code. Delete and add MFA again on My MFA to get new ones."
+	case 1:
+		return "You signed in with a recovery code; 1 is left."
+	}
+	return fmt.Sprintf("You signed in with a recovery code; %d are left.", n)
 }
 
 func logoutCmd() tea.Msg { return logoutMsg{} }
@@ -53,7 +73,7 @@ func (s *code) Update(msg tea.Msg) (screen, tea.Cmd) {
 			s.f.get(s.input).err = s.c.describe(msg.err)
 			return s, nil
 		}
-		return s, sessionCmd(msg.sess, false, "")
+		return s, sessionCmd(msg.sess, false, msg.flash)
 	case tea.KeyMsg:
 		ev, cmd := s.f.update(msg)
 		switch {
@@ -102,5 +122,7 @@ func (s *code) View() string {
 	if s.busy {
 		b.WriteString("  " + st.Hint.Render("Checking…"))
 	}
+	lost := "Lost your phone? Use one of the recovery codes you wrote down, or ask your account administrator to remove your MFA."
+	b.WriteString("\n\n" + indentLines(st.Hint.Render(wrap(lost, max(10, s.w-4))), "  "))
 	return b.String()
 }

@@ -16,6 +16,7 @@ type keyMap struct {
 	Help           key.Binding
 	Quit           key.Binding
 	InvertQR       key.Binding
+	RemoveMFA      key.Binding // on a user's page
 }
 
 func newKeyMap() keyMap {
@@ -36,6 +37,8 @@ func newKeyMap() keyMap {
 		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
 		Quit:     key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 		InvertQR: key.NewBinding(key.WithKeys("ctrl+t"), key.WithHelp("ctrl+t", "invert QR")),
+		// A control key, so that it works while a field has the focus.
+		RemoveMFA: key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "remove MFA")),
 	}
 }
 

@@ -88,7 +88,7 @@ func (m *model) scrolled(page string, h int) string {
 func (m *model) flashView() string {
 	text := m.flash.text
 	if m.leave != nil {
-		text = "This page has changes that are not saved. Leave without saving? y: leave, n: stay"
+		text = "Unsaved changes on this page. Leave without saving? y: leave, n: stay"
 	}
 	if text == "" {
 		return ""

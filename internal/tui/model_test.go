@@ -204,7 +204,15 @@ func TestRemoveMFAAsksFirstAndNamesTheUser(t *testing.T) {
 	}
 	d.key("enter") // the focus is back on Remove MFA
 	d.typeText("lost phone")
-	d.key("tab", "enter")
+	d.key("enter", "enter") // Enter moves on to Cancel, which cancels: removing is a choice of its own
+	if u.mode != modeEdit || mfaOf() != "active" {
+		t.Fatalf("Enter twice in the dialog: mode %d, MFA %s", u.mode, mfaOf())
+	}
+	u.f.setFocus(u.name)
+	d.send(tea.KeyMsg{Type: tea.KeyCtrlR}) // from a field, in one key
+	d.expect("Their next login asks for no code: bob logs in with the password alone.")
+	d.typeText("lost phone")
+	d.key("tab", "tab", "enter") // Cancel, then Remove MFA from bob
 	if mfaOf() != "none" {
 		t.Fatalf("confirmed removal left MFA %s", mfaOf())
 	}
@@ -545,6 +553,7 @@ func TestStepUpOnTheUserPage(t *testing.T) {
 	d.typeText("a-temporary-secret")
 	d.key("tab")
 	d.typeText("000000")
+	d.key("enter") // to Set password: Enter in a field never acts
 	d.key("enter")
 	d.expect("That code is not valid.")
 	if _, err := e.svc.Login(e.ctx, "bob", userPassword, "test"); err != nil {
@@ -554,7 +563,7 @@ func TestStepUpOnTheUserPage(t *testing.T) {
 	u.f.setValue(u.again, "a-temporary-secret")
 	u.f.setFocus(u.passCode)
 	d.typeText(e.code("alice"))
-	d.key("enter")
+	d.key("enter", "enter")
 	d.expect("a temporary one, to be changed at the next login")
 	if sess, err := e.svc.Login(e.ctx, "bob", "a-temporary-secret", "test"); err != nil || sess.Stage() != core.StageNewPassword {
 		t.Fatalf("bob after the reset: stage %d, %v", sess.Stage(), err)

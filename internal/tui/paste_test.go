@@ -39,7 +39,8 @@ func TestPastedControlCharactersRefused(t *testing.T) {
 	if got := u.f.get(u.name).err; got != "Name may not contain control or escape characters." {
 		t.Errorf("the message under the field is %q", got)
 	}
-	d.key("enter") // Save
+	u.f.setFocus(u.save)
+	d.key("enter")
 	d.expect("Nothing to save")
 	if got, err := e.svc.GetUser(e.ctx, admin, bob.ID); err != nil || got.DisplayName != "Bob" {
 		t.Fatalf("bob's name is %q (%v) after the refused paste", got.DisplayName, err)
@@ -49,6 +50,7 @@ func TestPastedControlCharactersRefused(t *testing.T) {
 	}
 
 	// The next key typed clears the message and types as usual.
+	u.f.setFocus(u.name)
 	d.typeText("by")
 	if got := u.f.value(u.name); got != "Bobby" || u.f.get(u.name).err != "" {
 		t.Errorf("typing after the refusal: %q, message %q", got, u.f.get(u.name).err)

@@ -22,6 +22,9 @@ type userPage struct {
 	loaded bool
 	mode   userMode
 	ownMFA bool // the signed-in administrator has MFA: their code confirms
+	// requireMFA is the account's policy: after Remove MFA the user goes to
+	// MFA setup, not in with the password alone.
+	requireMFA bool
 
 	name, email, role, disabled, save, reset, back          int
 	pass, again, passCode, setPass, cancelPass              int
@@ -55,8 +58,10 @@ func newUser(c *Common, id int64) *userPage {
 	s.remove = s.f.button("Remove MFA")
 	s.reason = s.f.text("Reason", "optional, for the audit trail", 200, false)
 	s.removeCode = s.f.text("Your code", "from your own app", 16, false)
-	s.confirmRemove = s.f.button("Remove MFA")
+	// Cancel first: Enter from the fields lands on it, so removing is a
+	// choice of its own.
 	s.cancelRemove = s.f.button("Cancel")
+	s.confirmRemove = s.f.button("Remove MFA")
 	s.show()
 	return s
 }
@@ -106,8 +111,24 @@ func removeUserMFACmd(c *Common, id int64, reason, code string) tea.Cmd {
 	}
 }
 
-// Init loads the user, and whether the administrator has MFA of their own.
-func (s *userPage) Init() tea.Cmd { return tea.Batch(getUserCmd(s.c, s.id, ""), mfaStatusCmd(s.c)) }
+type policyMsg struct {
+	stamp
+	requireMFA bool
+}
+
+func policyCmd(c *Common) tea.Cmd {
+	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
+	return func() tea.Msg {
+		a, err := svc.GetAccount(ctx, sess, sess.AccountID())
+		return policyMsg{stamp: st, requireMFA: err == nil && a.RequireMFA}
+	}
+}
+
+// Init loads the user, whether the administrator has MFA of their own, and
+// whether the account requires MFA.
+func (s *userPage) Init() tea.Cmd {
+	return tea.Batch(getUserCmd(s.c, s.id, ""), mfaStatusCmd(s.c), policyCmd(s.c))
+}
 
 // self is whether the page shows the signed-in administrator.
 func (s *userPage) self() bool { return s.u.ID == s.c.sess.UserID() }
@@ -186,16 +207,55 @@ func (s *userPage) Update(msg tea.Msg) (screen, tea.Cmd) {
 		s.ownMFA = msg.err == nil && msg.status.State == "active"
 		s.show()
 		s.refocus()
+	case policyMsg:
+		s.requireMFA = msg.requireMFA
 	case userDoneMsg:
 		return s, s.done(msg)
 	case tea.KeyMsg:
+		if key.Matches(msg, s.c.keys.RemoveMFA) {
+			return s, s.openRemove()
+		}
 		ev, cmd := s.f.update(msg)
-		if ev == evSubmit || ev == evPress {
+		switch ev {
+		case evSubmit: // Enter in a field goes to the next one; only a button acts
+			s.f.move(1)
+			s.f.ensureFocus()
+		case evPress:
 			return s, s.activate()
 		}
 		return s, cmd
 	}
 	return s, nil
+}
+
+// openRemove opens the Remove MFA dialog, from its button or Ctrl+R.
+func (s *userPage) openRemove() tea.Cmd {
+	if s.busy || s.mode != modeEdit || s.f.get(s.remove).hidden {
+		return nil
+	}
+	s.mode = modeRemove
+	s.f.get(s.confirmRemove).label = "Remove MFA from " + s.username()
+	if s.self() {
+		s.f.get(s.confirmRemove).label = "Remove my MFA"
+	}
+	s.show()
+	s.f.setFocus(s.reason)
+	return nil
+}
+
+// unsaved is a field changed and not saved, or a password typed and not
+// set: leaving asks first.
+func (s *userPage) unsaved() bool {
+	if !s.loaded {
+		return false
+	}
+	if s.mode == modePassword && (s.f.value(s.pass) != "" || s.f.value(s.again) != "") {
+		return true
+	}
+	return strings.TrimSpace(s.f.value(s.name)) != s.u.DisplayName ||
+		strings.TrimSpace(s.f.value(s.email)) != s.u.Email ||
+		core.Role(userRoles[s.f.get(s.role).choice]) != s.u.Role ||
+		s.f.get(s.disabled).checked != s.u.Disabled
 }
 
 // activate does what Enter on the focused control means.
@@ -212,18 +272,10 @@ func (s *userPage) activate() tea.Cmd {
 		s.show()
 		s.f.setFocus(s.pass)
 	case f == s.remove:
-		s.mode = modeRemove
-		s.f.get(s.confirmRemove).label = "Remove MFA from " + s.username()
-		if s.self() {
-			s.f.get(s.confirmRemove).label = "Remove my MFA"
-		}
-		s.show()
-		s.f.setFocus(s.reason)
+		return s.openRemove()
 	case f == s.cancelPass || f == s.cancelRemove:
 		s.closeDialog(s.reset)
-	case f == s.pass:
-		s.f.setFocus(s.again)
-	case s.mode == modePassword:
+	case f == s.setPass:
 		if s.f.value(s.pass) != s.f.value(s.again) {
 			s.f.get(s.again).err = "The two passwords do not match."
 			s.f.setValue(s.again, "")
@@ -232,10 +284,10 @@ func (s *userPage) activate() tea.Cmd {
 		}
 		s.busy = true
 		return resetPasswordCmd(s.c, s.id, s.f.value(s.pass), strings.TrimSpace(s.f.value(s.passCode)))
-	case s.mode == modeRemove:
+	case f == s.confirmRemove:
 		s.busy = true
 		return removeUserMFACmd(s.c, s.id, strings.TrimSpace(s.f.value(s.reason)), strings.TrimSpace(s.f.value(s.removeCode)))
-	default:
+	case f == s.save:
 		return s.saveCmd()
 	}
 	return nil
@@ -317,15 +369,14 @@ func (s *userPage) SetSize(w, h int) {
 
 func (s *userPage) ShortHelp() []key.Binding {
 	k := s.c.keys
+	var keys []key.Binding
 	if s.f.typing() {
-		desc := "save"
-		switch s.mode {
-		case modePassword:
-			desc = "set password"
-		case modeRemove:
-			desc = "remove MFA"
-		}
-		return []key.Binding{with(k.Enter, "enter", desc)}
+		keys = []key.Binding{with(k.Enter, "enter", "next field")}
+	} else {
+		keys = s.formHelp()
 	}
-	return s.formHelp()
+	if s.mode == modeEdit && !s.f.get(s.remove).hidden {
+		keys = append(keys, k.RemoveMFA)
+	}
+	return keys
 }

@@ -42,7 +42,10 @@ func (s *userPage) View() string {
 	if s.mode == modeRemove {
 		name := s.username()
 		question := "Remove multi-factor authentication from " + name + "?"
-		then := name + " will log in with their password alone, or be sent to MFA setup if the account requires MFA."
+		then := "Their next login asks for no code: " + name + " logs in with the password alone."
+		if s.requireMFA {
+			then = "The account requires MFA: at the next login " + name + " is sent to set up an authenticator again, and can do nothing else until then."
+		}
 		if s.self() {
 			question = "Remove your own multi-factor authentication?"
 			then = "Confirm with a current code from your app, or a recovery code."
@@ -53,7 +56,7 @@ func (s *userPage) View() string {
 		b.WriteString(indentLines(wrap(then, w), "  ") + "\n")
 		b.WriteString(s.f.fieldView(s.reason, 12, inputW) + "\n")
 		b.WriteString(s.codeView(s.removeCode, inputW))
-		b.WriteString(s.f.buttonsView(s.confirmRemove, s.cancelRemove) + s.busyView())
+		b.WriteString(s.f.buttonsView(s.cancelRemove, s.confirmRemove) + s.busyView())
 	} else if !s.f.get(s.remove).hidden {
 		b.WriteString(s.f.buttonsView(s.remove))
 	}
