@@ -202,3 +202,20 @@ func TestSmallWindowsKeepTheFocusInSight(t *testing.T) {
 		})
 	}
 }
+
+// TestSetUpSaysNothingOfRecoveryCodesBeforeTheyExist: set-up names recovery
+// codes only once it shows them.
+func TestSetUpSaysNothingOfRecoveryCodesBeforeTheyExist(t *testing.T) {
+	e := newTestService(t)
+	e.register()
+	d := e.drive(80, 24)
+	d.login(e, "alice", adminPassword)
+	if strings.Contains(strings.ToLower(d.view()), "recovery") {
+		t.Fatalf("My MFA before set-up mentions recovery codes:\n%s", d.view())
+	}
+	d.key("enter")
+	d.expect("Setup key")
+	if strings.Contains(strings.ToLower(d.view()), "recovery") {
+		t.Fatalf("set-up mentions recovery codes before they exist:\n%s", d.view())
+	}
+}
