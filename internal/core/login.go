@@ -180,19 +180,15 @@ func (s *Service) auditUnknownName(ctx context.Context, q db.Querier, sess Sessi
 	return nil
 }
 
-// attemptErr keeps the answers a login or code check gives and turns anything else (a full
-// disk, a store gone away) into ErrUnavailable: a login that could not be
-// recorded is refused, the right password like a wrong one.
+// attemptErr turns a failure of the store (a full disk, a store gone away,
+// a lock held too long) into ErrUnavailable: a password or code that could
+// not be recorded is refused, a right one like a wrong one. Every answer of
+// the rules themselves passes as it is.
 func attemptErr(err error) error {
-	var in *InputError
-	switch {
-	case err == nil, errors.Is(err, ErrLocked), errors.Is(err, ErrInvalidCredentials), errors.Is(err, ErrInvalidCode),
-		errors.Is(err, ErrMFADisabled), errors.Is(err, ErrForbidden), errors.Is(err, ErrSessionEnded),
-		errors.Is(err, ErrNoMFA), errors.Is(err, ErrNoEnrollment), errors.Is(err, ErrWrongKey), errors.As(err, &in),
-		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return err
+	if errors.Is(err, db.ErrStorage) || errors.Is(err, db.ErrBusy) || errors.Is(err, ErrBusy) {
+		return unavailable(err)
 	}
-	return unavailable(err)
+	return err
 }
 
 // Logout records the end of a session in the audit trail. Sessions live with
