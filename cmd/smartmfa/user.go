@@ -67,10 +67,12 @@ func (a *app) userAddCommand() *cobra.Command {
 	var admin, fromStdin bool
 	c := &cobra.Command{
 		Use:   "add ACCOUNT USER",
-		Short: "Add a user to an account",
+		Short: "Add a user to an account, with a temporary password",
 		Long: `Add a user to an account, as a plain user or with --admin as an account
-administrator. The password is asked twice on the terminal, or read as one
-line from standard input with --password-stdin.`,
+administrator. The password is temporary: at their first login, after their
+code if they have MFA, the user must choose a password of their own before
+anything else. It is asked twice on the terminal, or read as one line from
+standard input with --password-stdin.`,
 		Args: exactArgs("ACCOUNT", "USER"),
 	}
 	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
@@ -91,7 +93,7 @@ line from standard input with --password-stdin.`,
 		if nu.Password, err = a.newPassword(fromStdin, nu.Username); err != nil {
 			return err
 		}
-		u, err := svc.CreateUser(ctx, op, ac.ID, nu)
+		u, err := svc.CreateUser(ctx, op, ac.ID, nu, "")
 		if err != nil {
 			return err
 		}
@@ -99,9 +101,10 @@ line from standard input with --password-stdin.`,
 		if u.Role == core.RoleAdmin {
 			role = "administrator"
 		}
-		msg := fmt.Sprintf("added %s to account %s as %s", quote(u.Username), quote(ac.Name), role)
+		msg := fmt.Sprintf("added %s to account %s as %s with a temporary password; they choose their own at the first login",
+			quote(u.Username), quote(ac.Name), role)
 		if ac.RequireMFA {
-			msg += "; the account requires MFA, so they set it up at their first login"
+			msg += ", then set up MFA, which the account requires"
 		}
 		_, err = fmt.Fprintln(a.stdout, msg)
 		return err

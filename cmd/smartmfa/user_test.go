@@ -16,7 +16,7 @@ func TestUserAddAndShow(t *testing.T) {
 	e.createAccount("beta", "zed")
 
 	r := e.ok(userPassword+"\n", "user", "add", "acme", "bob", "--name", "Bob Builder", "--email", "bob@example.com", "--password-stdin")
-	if r.stdout != "added \"bob\" to account \"acme\" as user\n" {
+	if r.stdout != "added \"bob\" to account \"acme\" as user with a temporary password; they choose their own at the first login\n" {
 		t.Errorf("user add printed %q", r.stdout)
 	}
 	r = e.ok(userPassword+"\n", "user", "add", "ACME", "carol", "--admin", "--password-stdin")

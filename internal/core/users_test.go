@@ -1,0 +1,89 @@
+package core
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCreatedUsersPasswordIsTemporary: a user an administrator or the
+// operator adds chooses their own password at the first login, before
+// anything else; the first administrator of an account chose theirs.
+func TestCreatedUsersPasswordIsTemporary(t *testing.T) {
+	w := newWorld(t)
+	admin := w.login("alice", StageSignedIn)
+	for caller, sess := range map[string]Session{"admin": admin, "operator": LocalOperator("local:root")} {
+		name := "new-" + caller
+		u, err := w.CreateUser(w.ctx, sess, w.acme, NewUser{Username: name, Password: "given by the admin"}, "")
+		if err != nil {
+			t.Fatalf("%s: CreateUser: %v", caller, err)
+		}
+		if !w.userRow(u.ID).MustChangePassword {
+			t.Errorf("%s: the new user's password is not temporary", caller)
+		}
+		ev := w.lastAudit()
+		if ev.Action != string(ActionUserCreated) || !strings.Contains(ev.Detail, "temporary password") ||
+			strings.Contains(ev.Detail, "given by the admin") {
+			t.Errorf("%s: audit %s %q", caller, ev.Action, ev.Detail)
+		}
+		sess, err := w.Login(w.ctx, name, "given by the admin", "test")
+		if err != nil || sess.Stage() != StageNewPassword {
+			t.Fatalf("%s: first login: stage %d, %v; want StageNewPassword", caller, sess.Stage(), err)
+		}
+		if _, err := w.MyMFA(w.ctx, sess); !errors.Is(err, ErrForbidden) {
+			t.Errorf("%s: before choosing a password: %v, want ErrForbidden", caller, err)
+		}
+		if out, err := w.ChooseNewPassword(w.ctx, sess, name+" chose this"); err != nil || out.Stage() != StageSignedIn {
+			t.Errorf("%s: ChooseNewPassword: stage %d, %v", caller, out.Stage(), err)
+		}
+	}
+	for _, name := range []string{"alice", "gina"} { // RegisterAccount, CreateAccount
+		if w.userRow(w.find(name).ID).MustChangePassword {
+			t.Errorf("%s, an account's first administrator, must change the password they chose", name)
+		}
+	}
+}
+
+// TestStepUpToCreateUser: an administrator with MFA confirms adding a user
+// with a current code of their own, as for a reset: without it, or with a
+// wrong one, nobody is added; a taken username is said before the code is
+// asked for.
+func TestStepUpToCreateUser(t *testing.T) {
+	w := newWorld(t)
+	secret, _ := w.enrollUser("alice")
+	admin := w.signIn("alice", secret)
+	add := func(name, code string) error {
+		_, err := w.CreateUser(w.ctx, admin, w.acme, NewUser{Username: name, Role: RoleAdmin, Password: "given by the admin"}, code)
+		return err
+	}
+	users := w.count("users")
+	if err := add("dave", ""); !errors.Is(err, ErrStepUpRequired) {
+		t.Errorf("without a code: %v, want ErrStepUpRequired", err)
+	}
+	if err := add("bob", ""); !errors.Is(err, ErrExists) {
+		t.Errorf("a taken username without a code: %v, want ErrExists", err)
+	}
+	w.clock.Advance(totpPeriod * time.Second)
+	failures := w.mfaRow(w.alice.ID).Failures
+	if err := add("dave", w.wrongCode(secret)); !errors.Is(err, ErrInvalidCode) {
+		t.Errorf("with a wrong code: %v, want ErrInvalidCode", err)
+	}
+	if got := w.mfaRow(w.alice.ID).Failures; got != failures+1 {
+		t.Errorf("alice's code failures %d -> %d, want one more", failures, got)
+	}
+	if w.count("users") != users {
+		t.Fatal("a refused step-up added a user")
+	}
+	if err := add("dave", w.code(secret, 0)); err != nil {
+		t.Fatalf("with alice's code: %v", err)
+	}
+	if ev := w.lastAudit(); ev.TargetName != "dave" || !strings.Contains(ev.Detail, "confirmed with the administrator's authenticator code") {
+		t.Errorf("audit: %s %q", ev.Action, ev.Detail)
+	}
+	// An administrator without MFA, and the operator, have no code to give.
+	gina := w.login("gina", StageSignedIn)
+	if _, err := w.CreateUser(w.ctx, gina, w.globex, NewUser{Username: "ivan", Password: "given by the admin"}, ""); err != nil {
+		t.Errorf("administrator without MFA: %v", err)
+	}
+}
