@@ -64,16 +64,23 @@ func findUser(ctx context.Context, svc *core.Service, op core.Session, username 
 
 func (a *app) userAddCommand() *cobra.Command {
 	var nu core.NewUser
-	var admin, fromStdin bool
+	var admin, fromStdin, generate bool
 	c := &cobra.Command{
 		Use:   "add ACCOUNT USER",
 		Short: "Add a user to an account, with a temporary password",
 		Long: `Add a user to an account, as a plain user or with --admin as an account
 administrator. The password is temporary: at their first login, after their
 code if they have MFA, the user must choose a password of their own before
-anything else. It is asked twice on the terminal, or read as one line from
-standard input with --password-stdin.`,
+anything else. It is asked twice on the terminal, read as one line from
+standard input with --password-stdin, or generated and printed once with
+--generate-password (16 random characters, for you to give to the user).`,
 		Args: exactArgs("ACCOUNT", "USER"),
+	}
+	c.PreRunE = func(*cobra.Command, []string) error {
+		if generate && fromStdin {
+			return usageError{"--generate-password and --password-stdin do not go together: choose one"}
+		}
+		return nil
 	}
 	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
 		ac, err := findAccount(ctx, svc, op, args[0])
@@ -90,7 +97,12 @@ standard input with --password-stdin.`,
 		if _, err := svc.FindUser(ctx, op, nu.Username); err == nil {
 			return failf("username %s already exists", quote(nu.Username))
 		}
-		if nu.Password, err = a.newPassword(fromStdin, nu.Username); err != nil {
+		if generate {
+			nu.Password, err = svc.GeneratePassword()
+		} else {
+			nu.Password, err = a.newPassword(fromStdin, nu.Username)
+		}
+		if err != nil {
 			return err
 		}
 		u, err := svc.CreateUser(ctx, op, ac.ID, nu, "")
@@ -106,6 +118,9 @@ standard input with --password-stdin.`,
 		if ac.RequireMFA {
 			msg += ", then set up MFA, which the account requires"
 		}
+		if generate {
+			msg += fmt.Sprintf("\ntemporary password: %s\ngive it to %s now: it is not shown again", nu.Password, quote(u.Username))
+		}
 		_, err = fmt.Fprintln(a.stdout, msg)
 		return err
 	})
@@ -114,6 +129,7 @@ standard input with --password-stdin.`,
 	f.StringVar(&nu.DisplayName, "name", "", "display `name` of the user")
 	f.StringVar(&nu.Email, "email", "", "`email` address of the user")
 	f.BoolVar(&fromStdin, "password-stdin", false, "read the password as one line from standard input")
+	f.BoolVar(&generate, "generate-password", false, "generate the password and print it once")
 	return c
 }
 

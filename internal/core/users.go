@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -140,6 +141,36 @@ func (s *Service) CreateUser(ctx context.Context, sess Session, accountID int64,
 		return User{}, err
 	}
 	return toUser(out), nil
+}
+
+// Generated passwords: groups of four characters of Crockford's base32, the
+// recovery codes' alphabet (no i, l, o or u to misread), 80 random bits.
+const (
+	generatedGroups   = 4
+	generatedGroupLen = 4
+)
+
+// GeneratePassword draws a temporary password for an administrator to give
+// to a user, such as "k7qm-3xwp-9trd-hv2c": 80 random bits, easy to read out
+// and type. It is never stored or audited in clear; the user replaces it at
+// the first login.
+func (s *Service) GeneratePassword() (string, error) {
+	buf := make([]byte, generatedGroups*generatedGroupLen)
+	if _, err := io.ReadFull(s.cfg.Rand, buf); err != nil {
+		return "", fmt.Errorf("generating a password: %w", err)
+	}
+	var b strings.Builder
+	for i, c := range buf {
+		if i > 0 && i%generatedGroupLen == 0 {
+			b.WriteByte('-')
+		}
+		b.WriteByte(recoveryAlphabet[c&31]) // 32 symbols: no modulo bias
+	}
+	pw := b.String()
+	if err := checkPassword(pw); err != nil { // cannot happen: 19 characters, no common word
+		return "", err
+	}
+	return pw, nil
 }
 
 // GetUser returns a user the caller administers, or the caller themselves.

@@ -2,6 +2,7 @@ package core
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -85,5 +86,26 @@ func TestStepUpToCreateUser(t *testing.T) {
 	gina := w.login("gina", StageSignedIn)
 	if _, err := w.CreateUser(w.ctx, gina, w.globex, NewUser{Username: "ivan", Password: "given by the admin"}, ""); err != nil {
 		t.Errorf("administrator without MFA: %v", err)
+	}
+}
+
+// TestGeneratePassword: 16 characters of Crockford's base32 in groups of
+// four (80 bits), accepted as a password, and different each time.
+func TestGeneratePassword(t *testing.T) {
+	w := newWorld(t)
+	format := regexp.MustCompile(`^[0-9a-hjkmnp-tv-z]{4}(-[0-9a-hjkmnp-tv-z]{4}){3}$`)
+	seen := map[string]bool{}
+	for range 200 {
+		pw, err := w.GeneratePassword()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !format.MatchString(pw) || checkPassword(pw) != nil {
+			t.Fatalf("generated %q", pw)
+		}
+		if seen[pw] {
+			t.Fatalf("%q generated twice", pw)
+		}
+		seen[pw] = true
 	}
 }
