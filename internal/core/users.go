@@ -307,6 +307,9 @@ func (s *Service) ChangePassword(ctx context.Context, sess Session, oldPassword,
 	if err := checkPassword(newPassword); err != nil {
 		return sess, err
 	}
+	if newPassword == oldPassword { // both are the caller's own words: this tells nothing
+		return sess, inputErr("password", "must differ from your current one")
+	}
 	u, err := s.current(ctx, s.db, sess, StageSignedIn)
 	if err != nil || sess.operator {
 		return sess, cmpErr(err, ErrForbidden)

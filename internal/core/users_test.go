@@ -109,3 +109,20 @@ func TestGeneratePassword(t *testing.T) {
 		seen[pw] = true
 	}
 }
+
+// TestChangePasswordToTheSameIsRefused: the new password must differ from
+// the current one, and saying so counts no attempt.
+func TestChangePasswordToTheSameIsRefused(t *testing.T) {
+	w := newWorld(t)
+	sess := w.login("bob", StageSignedIn)
+	before := w.pwCounter("bob", "test")
+	if _, err := w.ChangePassword(w.ctx, sess, testPassword, testPassword); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("the same password: %v, want an input error", err)
+	}
+	if after := w.pwCounter("bob", "test"); after != before {
+		t.Errorf("the refusal counted an attempt: %+v -> %+v", before, after)
+	}
+	if _, err := w.ChangePassword(w.ctx, sess, testPassword, "something else entirely"); err != nil {
+		t.Errorf("a different password: %v", err)
+	}
+}
