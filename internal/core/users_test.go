@@ -126,3 +126,52 @@ func TestChangePasswordToTheSameIsRefused(t *testing.T) {
 		t.Errorf("a different password: %v", err)
 	}
 }
+
+// TestSearchCounts: the first page says how many users match, exactly in
+// a small account.
+func TestSearchCounts(t *testing.T) {
+	w := newWorld(t)
+	admin := w.login("alice", StageSignedIn)
+	for _, tt := range []struct {
+		q    UserQuery
+		want int
+	}{
+		{UserQuery{}, 3}, {UserQuery{Role: RoleAdmin}, 1}, {UserQuery{Term: "b"}, 1}, {UserQuery{Term: "example"}, 2},
+		{UserQuery{Term: "zz"}, 0}, {UserQuery{MFA: "on"}, 0}, {UserQuery{Term: "a", Limit: 1}, 3},
+	} {
+		tt.q.Count = true
+		page, err := w.SearchUsers(w.ctx, admin, w.acme, tt.q)
+		if err != nil || page.Matches != tt.want || page.MatchesAtLeast {
+			t.Errorf("%+v: %d matches (at least: %v), %v; want exactly %d", tt.q, page.Matches, page.MatchesAtLeast, err, tt.want)
+		}
+	}
+	if page, err := w.SearchUsers(w.ctx, admin, w.acme, UserQuery{}); err != nil || page.Matches != 0 {
+		t.Errorf("without Count: %d matches, %v", page.Matches, err)
+	}
+}
+
+// TestCountWithPage: a bounded count is raised to what the page shows, and
+// a first page that is also the last is the exact count.
+func TestCountWithPage(t *testing.T) {
+	rows := func(n int) []User { return make([]User, n) }
+	for _, tt := range []struct {
+		n           int
+		exact       bool
+		page        UserPage
+		after       int64
+		want        int
+		wantAtLeast bool
+	}{
+		{5, true, UserPage{Users: rows(5)}, 0, 5, false},
+		{1001, false, UserPage{Users: rows(20), Next: 20}, 0, 1001, true},
+		{0, false, UserPage{Users: rows(2)}, 0, 2, false},            // a rare letter beyond the users counted: all on the page
+		{0, false, UserPage{Users: rows(20), Next: 99}, 0, 21, true}, // a full page with more behind it
+		{3, false, UserPage{Users: rows(1)}, 500, 3, true},           // a later page
+	} {
+		got, atLeast := countWithPage(tt.n, tt.exact, tt.page, tt.after)
+		if got != tt.want || atLeast != tt.wantAtLeast {
+			t.Errorf("countWithPage(%d, %v, %d rows, next %d, after %d) = %d, %v; want %d, %v", tt.n, tt.exact,
+				len(tt.page.Users), tt.page.Next, tt.after, got, atLeast, tt.want, tt.wantAtLeast)
+		}
+	}
+}
