@@ -56,6 +56,7 @@ const (
 	scrUser
 	scrAudit
 	scrNewPassword
+	scrAddUser // an administrator adds a user
 )
 
 // gotoMsg asks the root to show a screen; the root decides whether the

@@ -46,7 +46,7 @@ func (m *model) activeItem() int {
 		if m.c.sess.Stage() == core.StageSignedIn {
 			cur = scrMyMFA
 		}
-	case scrUser:
+	case scrUser, scrAddUser:
 		cur = scrUsers
 	}
 	for i, it := range m.menuItems() {

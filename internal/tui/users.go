@@ -9,10 +9,10 @@ import (
 
 // users lists the account's users: a search that filters as you type, MFA
 // and role filters, and a table a page at a time. Enter or Update opens the
-// selected user.
+// selected user; Add user opens the form that adds one.
 type users struct {
 	base
-	search, mfa, role, table, update int
+	search, mfa, role, table, update, add int
 
 	rows   []core.User
 	sel    int
@@ -42,6 +42,7 @@ func newUsers(c *Common) *users {
 	s.role = s.f.choice("Role", roleChoices...)
 	s.table = s.f.area("Users")
 	s.update = s.f.button("Update")
+	s.add = s.f.button("Add user")
 	return s
 }
 
@@ -123,6 +124,8 @@ func (s *users) key(msg tea.KeyMsg) tea.Cmd {
 	k := s.c.keys
 	inList := s.f.isFocused(s.search) || s.f.isFocused(s.table)
 	switch {
+	case key.Matches(msg, k.Enter) && s.f.isFocused(s.add):
+		return gotoCmd(scrAddUser)
 	case inList && key.Matches(msg, k.Down):
 		return s.move(1)
 	case inList && key.Matches(msg, k.Up):

@@ -61,7 +61,7 @@ func (s *users) View() string {
 	if len(s.prev) > 0 {
 		status += " · pgup: previous"
 	}
-	foot := s.f.buttonsView(s.update) + "  " + st.Hint.Render(status)
+	foot := s.f.buttonsView(s.update, s.add) + "  " + st.Hint.Render(status)
 	if s.h <= 1 {
 		return foot
 	}
