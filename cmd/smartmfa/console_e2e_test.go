@@ -224,7 +224,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	// types, confirming with a code of her own (a recovery code: her codes
 	// of this step and the next are spent).
 	a.keys("Escape", "Right", "Right", "Enter")
-	a.waitFor("Username", "alice", "[ Add user ]")
+	a.waitFor("Username", "alice", "1 user matches")
 	a.keys("Tab", "Tab", "Tab", "Tab", "Tab", "Enter") // MFA, Role, the list, Update, Add user
 	a.waitFor("Add a user", "Your code")
 	a.typeText("bob")
@@ -239,7 +239,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	a.keys("Enter")
 	a.waitFor("bob was added as a user.", "must choose a password of their own")
 	a.keys("Enter") // Done
-	a.waitFor("[ Update ]", "bob")
+	a.waitFor("2 users match", "enabled")
 
 	// The administrator requires MFA; bob, without it, is counted.
 	a.keys("Escape", "Left", "Enter")

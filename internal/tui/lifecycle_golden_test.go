@@ -1,6 +1,10 @@
 package tui
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/smartnumbers/smartmfa/internal/core"
+)
 
 // TestScreensLifecycle keeps the golden files of adding a user and changing
 // one's password, as TestScreens does (same size, clock and secrets).
@@ -51,6 +55,24 @@ func TestScreensLifecycle(t *testing.T) {
 		p.typeText("erin@example.com")
 		p.key("tab", "space", "tab", "enter")
 		p.waitFor("Temporary password", "[>Done<]")
+		p.golden()
+	})
+	t.Run("users filter focused", func(t *testing.T) {
+		e := newTestService(t)
+		admin := e.register()
+		e.addUser(admin, "bob", "Bob Builder", core.RoleUser)
+		carol := e.addUser(admin, "carol", "Carol Red", core.RoleUser)
+		yes := true
+		if _, err := e.svc.UpdateUser(e.ctx, admin, carol.ID, core.UserUpdate{Disabled: &yes}); err != nil {
+			t.Fatal(err)
+		}
+		p := e.start(t, 80, 24)
+		p.login(e, "alice", adminPassword, false)
+		p.waitFor("is not set up")
+		p.key("esc", "right", "right", "enter")
+		p.waitFor("3 users match")
+		p.key("tab", "tab", "space", "space")
+		p.waitFor("2 users match")
 		p.golden()
 	})
 }

@@ -165,3 +165,74 @@ func TestAddUserRefusesBadInputUnderItsField(t *testing.T) {
 		t.Fatal("a user was added")
 	}
 }
+
+// TestEnterOnAFilterOpensTheUser: on the MFA and Role choices Space and ←/→
+// change the filter and Enter opens the selected user, as from the search.
+func TestEnterOnAFilterOpensTheUser(t *testing.T) {
+	e := newTestService(t)
+	admin := e.register()
+	bob := e.addUser(admin, "bob", "Bob", core.RoleUser)
+	d := e.drive(80, 24)
+	d.login(e, "alice", adminPassword)
+	d.send(gotoMsg{to: scrUsers})
+	s := d.m.scr.(*users)
+	d.key("tab", "tab") // Role
+	if !s.f.isFocused(s.role) {
+		t.Fatal("the focus is not on Role")
+	}
+	d.key("space", "space") // all -> admin -> user
+	d.expect("‹ user ›")
+	d.key("left", "right")
+	d.expect("‹ user ›")
+	d.expect("1 user matches")
+	d.key("enter")
+	if p, ok := d.m.scr.(*userPage); !ok || p.id != bob.ID {
+		t.Fatalf("Enter on the Role filter led to screen %d", d.m.cur)
+	}
+	d.key("esc") // back to the same search
+	s = d.m.scr.(*users)
+	s.f.setFocus(s.mfa)
+	d.key("enter")
+	if _, ok := d.m.scr.(*userPage); !ok {
+		t.Fatalf("Enter on the MFA filter led to screen %d", d.m.cur)
+	}
+}
+
+// TestUsersListSaysStatusAndCount: every row says enabled or disabled, and
+// the list how many users match.
+func TestUsersListSaysStatusAndCount(t *testing.T) {
+	e := newTestService(t)
+	admin := e.register()
+	bob := e.addUser(admin, "bob", "Bob", core.RoleUser)
+	yes := true
+	if _, err := e.svc.UpdateUser(e.ctx, admin, bob.ID, core.UserUpdate{Disabled: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	d := e.drive(80, 24)
+	d.login(e, "alice", adminPassword)
+	d.send(gotoMsg{to: scrUsers})
+	d.expect("2 users match")
+	if !regexp.MustCompile(`alice .* enabled`).MatchString(d.view()) || !regexp.MustCompile(`bob .* disabled`).MatchString(d.view()) {
+		t.Fatalf("the status column:\n%s", d.view())
+	}
+	d.typeText("zzz")
+	if strings.Contains(d.view(), "match ") || !strings.Contains(d.view(), "No users match.") {
+		t.Fatalf("no match:\n%s", d.view())
+	}
+}
+
+func TestMatchesText(t *testing.T) {
+	for _, tt := range []struct {
+		n       int
+		atLeast bool
+		want    string
+	}{
+		{1, false, "1 user matches"}, {12, false, "12 users match"}, {1000, false, "1,000 users match"},
+		{1001, true, "more than 1,000 users match"}, {412, true, "at least 412 users match"}, {1, true, "at least 1 user matches"},
+		{1234567, false, "1,234,567 users match"},
+	} {
+		if got := matchesText(tt.n, tt.atLeast); got != tt.want {
+			t.Errorf("matchesText(%d, %v) = %q, want %q", tt.n, tt.atLeast, got, tt.want)
+		}
+	}
+}
