@@ -158,8 +158,8 @@ func (p *pane) login(username, password string) {
 // administrator registers, enrols with a code oathtool computes from the
 // setup key on the screen, logs in again, sees a replayed code refused, adds
 // a second user from the Users page and requires MFA for the account; that
-// user replaces the temporary password, is sent to set-up and enrols;
-// the administrator removes that user's MFA.
+// user replaces the temporary password, is sent to set-up, enrols and later
+// changes the password; the administrator removes that user's MFA.
 func TestConsoleEndToEnd(t *testing.T) {
 	e := newEnv(t)
 	srv := newTmux(t, e)
@@ -267,6 +267,21 @@ func TestConsoleEndToEnd(t *testing.T) {
 	b.waitFor("Multi-factor authentication has been set up", "Recovery codes")
 	b.keys("Enter")
 	b.waitFor("[My MFA]", "10 left")
+
+	// Later bob changes his password from My MFA: a wrong current one
+	// first, refused under its field.
+	b.keys("Tab", "Enter") // Delete, Change password
+	b.waitFor("Change your password")
+	b.typeText("not-my-password-9")
+	b.keys("Tab")
+	b.typeText("bobs-second-password-4")
+	b.keys("Tab")
+	b.typeText("bobs-second-password-4")
+	b.keys("Enter")
+	b.waitFor("That is not your current password.")
+	b.typeText(userPassword)
+	b.keys("Tab", "Tab", "Enter") // the new password is still there
+	b.waitFor("Your password was changed.", "[My MFA]")
 
 	// The administrator removes bob's MFA, after a confirmation naming him
 	// and with a code of her own (step-up): first without it, refused.

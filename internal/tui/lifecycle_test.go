@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/smartnumbers/smartmfa/internal/core"
 )
 
@@ -234,5 +236,70 @@ func TestMatchesText(t *testing.T) {
 		if got := matchesText(tt.n, tt.atLeast); got != tt.want {
 			t.Errorf("matchesText(%d, %v) = %q, want %q", tt.n, tt.atLeast, got, tt.want)
 		}
+	}
+}
+
+// TestChangeYourOwnPassword: from My MFA, with the current password; a wrong
+// one says so under its field and counts, a lock says when to try again; the
+// change keeps this session and ends the others.
+func TestChangeYourOwnPassword(t *testing.T) {
+	e := newTestService(t)
+	admin := e.register()
+	e.addUser(admin, "bob", "Bob", core.RoleUser)
+	other, err := e.svc.Login(e.ctx, "bob", userPassword, "elsewhere")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failures int
+	d := &driver{t: t, m: New(e.ctx, e.svc, Options{Source: "test", Renderer: asciiRenderer(), Now: e.clock.Now,
+		OnLoginFailed: func() { failures++ }}).(*model)}
+	d.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	d.run(d.m.Init())
+	d.login(e, "bob", userPassword)
+	my := d.m.scr.(*myMFA)
+	my.f.setFocus(my.password)
+	d.key("enter")
+	if d.m.cur != scrPassword || d.m.activeItem() != 0 {
+		t.Fatalf("Change password led to screen %d, menu item %d", d.m.cur, d.m.activeItem())
+	}
+	s := d.m.scr.(*changePassword)
+	type3 := func(current, pw, again string) {
+		s.f.setValue(s.current, current)
+		s.f.setValue(s.pass, pw)
+		s.f.setValue(s.again, again)
+		s.f.setFocus(s.again)
+		d.key("enter")
+	}
+	type3("wrong-password-1", "bob-new-password-1", "bob-new-password-1")
+	d.expect("That is not your current password.")
+	if failures != 1 || s.f.focused() != s.current || s.f.value(s.current) != "" {
+		t.Fatalf("after a wrong password: %d failures reported, focus %d", failures, s.f.focused())
+	}
+	type3(userPassword, "bob-new-password-1", "bob-new-password-2")
+	d.expect("The two passwords do not match.")
+	type3(userPassword, "password", "password")
+	d.expect("at least 8 characters")
+	type3(userPassword, "password1", "password1")
+	d.expect("one of the most common passwords")
+	type3(userPassword, userPassword, userPassword)
+	d.expect("Password must differ from your current one.")
+	for range 5 { // with the first, five wrong: the sixth attempt meets the lock
+		type3("wrong-password-1", "bob-new-password-1", "bob-new-password-1")
+	}
+	d.expect("Too many failed attempts. Try again in 30 seconds.")
+	e.clock.Advance(31e9)
+	type3(userPassword, "bob-new-password-1", "bob-new-password-1")
+	if d.m.cur != scrMyMFA {
+		t.Fatalf("after the change: screen %d\n%s", d.m.cur, d.view())
+	}
+	d.expect("Your password was changed. Your other sessions have ended.")
+	if _, err := e.svc.MyMFA(e.ctx, d.m.c.sess); err != nil {
+		t.Errorf("this session after the change: %v", err)
+	}
+	if _, err := e.svc.MyMFA(e.ctx, other); err == nil {
+		t.Error("another session of bob goes on after the change")
+	}
+	if _, err := e.svc.Login(e.ctx, "bob", "bob-new-password-1", "test"); err != nil {
+		t.Errorf("the new password: %v", err)
 	}
 }

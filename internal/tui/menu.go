@@ -48,6 +48,8 @@ func (m *model) activeItem() int {
 		}
 	case scrUser, scrAddUser:
 		cur = scrUsers
+	case scrPassword:
+		cur = scrMyMFA
 	}
 	for i, it := range m.menuItems() {
 		if !it.logout && it.to == cur {

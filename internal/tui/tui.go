@@ -357,6 +357,8 @@ func (m *model) newScreen(id screenID, userID int64) screen {
 		return newNewPassword(c)
 	case scrAddUser:
 		return newAddUser(c)
+	case scrPassword:
+		return newChangePassword(c)
 	}
 	return newLogin(c)
 }
