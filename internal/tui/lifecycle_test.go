@@ -169,7 +169,8 @@ func TestAddUserRefusesBadInputUnderItsField(t *testing.T) {
 }
 
 // TestEnterOnAFilterOpensTheUser: on the MFA and Role choices Space and ←/→
-// change the filter and Enter opens the selected user, as from the search.
+// change the filter, and ↑/↓ and Enter select and open a user, as from the
+// search.
 func TestEnterOnAFilterOpensTheUser(t *testing.T) {
 	e := newTestService(t)
 	admin := e.register()
@@ -193,9 +194,16 @@ func TestEnterOnAFilterOpensTheUser(t *testing.T) {
 	}
 	d.key("esc") // back to the same search
 	s = d.m.scr.(*users)
+	s.f.setFocus(s.role)
+	d.key("space") // all
+	d.expect("2 users match")
 	s.f.setFocus(s.mfa)
+	d.key("down")
+	if s.sel != 1 || !s.f.isFocused(s.mfa) {
+		t.Fatalf("↓ on the MFA filter: selection %d, focus %d", s.sel, s.f.focused())
+	}
 	d.key("enter")
-	if _, ok := d.m.scr.(*userPage); !ok {
+	if p, ok := d.m.scr.(*userPage); !ok || p.id != bob.ID {
 		t.Fatalf("Enter on the MFA filter led to screen %d", d.m.cur)
 	}
 }

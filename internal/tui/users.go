@@ -135,8 +135,10 @@ func (s *users) Update(msg tea.Msg) (screen, tea.Cmd) {
 
 func (s *users) key(msg tea.KeyMsg) tea.Cmd {
 	k := s.c.keys
-	inList := s.f.isFocused(s.search) || s.f.isFocused(s.table)
+	// ↑/↓ and Enter choose and open a user from the search and the
+	// filters as from the table, so the focus need not move to the list.
 	onFilter := s.f.isFocused(s.mfa) || s.f.isFocused(s.role)
+	inList := s.f.isFocused(s.search) || s.f.isFocused(s.table) || onFilter
 	switch {
 	case onFilter && key.Matches(msg, k.Enter):
 		return s.open() // Space and ←/→ change a filter; Enter opens, as from the search
@@ -214,7 +216,7 @@ func (s *users) ShortHelp() []key.Binding {
 	case s.f.isFocused(s.search), s.f.isFocused(s.table):
 		return []key.Binding{with(k.Up, "↑/↓", "select"), with(k.Enter, "enter", "open"), with(k.PageDn, "pgdn/up", "page")}
 	case s.f.isFocused(s.mfa), s.f.isFocused(s.role):
-		return append(s.formHelp(), with(k.Enter, "enter", "open"))
+		return append(s.formHelp(), with(k.Up, "↑/↓", "select"), with(k.Enter, "enter", "open"))
 	}
 	return s.formHelp()
 }
