@@ -185,13 +185,18 @@ shot admin account
 keys admin Tab Enter
 wait_for admin "Saved: MFA is required now"
 
-# A user without MFA is sent to set-up at login, gets a code wrong once, and
-# sets it up.
+# A user without MFA replaces the temporary password the command line set,
+# is sent to set-up, gets a code wrong once, and sets it up.
 console user
 wait_for user "Log in" "Username"
 type_text user tomasz.kowalski
 keys user Tab
 type_text user "$user_password"
+keys user Enter
+wait_for user "Choose a new password"
+type_text user "$user_password-own"
+keys user Tab
+type_text user "$user_password-own"
 keys user Enter
 wait_for user "requires multi-factor authentication" "[MFA setup]"
 key=$(setup_key user)

@@ -10,7 +10,7 @@ import (
 func TestAudit(t *testing.T) {
 	e := newEnv(t)
 	e.createAccount("acme", "alice")
-	e.addUser("acme", "bob")
+	e.ok(userPassword+"\n", "user", "add", "acme", "bob", "--password-stdin") // bob never logs in: only the operator acts
 	e.createAccount("beta", "zed")
 	e.ok("", "user", "disable", "bob")
 

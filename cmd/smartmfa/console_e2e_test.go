@@ -156,9 +156,10 @@ func (p *pane) login(username, password string) {
 
 // TestConsoleEndToEnd drives the real binary in tmux as people would: an
 // administrator registers, enrols with a code oathtool computes from the
-// setup key on the screen, logs in again, sees a replayed code refused,
-// requires MFA for the account; a second user is sent to set-up and enrols;
-// the administrator removes that user's MFA.
+// setup key on the screen, logs in again, sees a replayed code refused, adds
+// a second user from the Users page and requires MFA for the account; that
+// user replaces the temporary password, is sent to set-up, enrols and later
+// changes the password; the administrator removes that user's MFA.
 func TestConsoleEndToEnd(t *testing.T) {
 	e := newEnv(t)
 	srv := newTmux(t, e)
@@ -191,9 +192,9 @@ func TestConsoleEndToEnd(t *testing.T) {
 	if strings.Contains(a.screen(), key) {
 		t.Fatal("the setup key is still on the screen after set-up")
 	}
-	recovery := regexp.MustCompile(`\b[0-9a-z]{5}-[0-9a-z]{5}\b`).FindString(a.screen())
-	if recovery == "" {
-		t.Fatalf("no recovery code on the screen:\n%s", a.screen())
+	recovery := regexp.MustCompile(`\b[0-9a-z]{5}-[0-9a-z]{5}\b`).FindAllString(a.screen(), -1)
+	if len(recovery) < 2 {
+		t.Fatalf("no recovery codes on the screen:\n%s", a.screen())
 	}
 	a.keys("Enter")
 	a.waitFor("10 left")
@@ -219,17 +220,43 @@ func TestConsoleEndToEnd(t *testing.T) {
 	b.keys("Escape")
 	b.waitFor("You have logged out.")
 
+	// The administrator adds bob from the Users page with a password she
+	// types, confirming with a code of her own (a recovery code: her codes
+	// of this step and the next are spent).
+	a.keys("Escape", "Right", "Right", "Enter")
+	a.waitFor("Username", "alice", "1 user matches")
+	a.keys("Tab", "Tab", "Tab", "Tab", "Tab", "Enter") // MFA, Role, the list, Update, Add user
+	a.waitFor("Add a user", "Your code")
+	a.typeText("bob")
+	a.keys("Tab", "Tab", "Tab", "Tab", "Right") // Name, Email, Role, Password: type one
+	a.waitFor("Temporary")
+	a.keys("Tab")
+	a.typeText(tempPassword)
+	a.keys("Tab")
+	a.typeText(tempPassword)
+	a.keys("Tab")
+	a.typeText(recovery[0])
+	a.keys("Enter")
+	a.waitFor("bob was added as a user.", "must choose a password of their own")
+	a.keys("Enter") // Done
+	a.waitFor("2 users match", "enabled")
+
 	// The administrator requires MFA; bob, without it, is counted.
-	e.addUser("Acme", "bob")
-	a.keys("Escape", "Right", "Enter")
+	a.keys("Escape", "Left", "Enter")
 	a.waitFor("Require multi-factor authentication for all users in this account")
 	a.keys("Space")
 	a.waitFor("1 user has no multi-factor authentication yet")
 	a.keys("Tab", "Enter")
 	a.waitFor("Saved: MFA is required now; 1 user without it goes to set-up")
 
-	// bob is sent to set-up, can reach nothing else, and enrols.
-	b.login("bob", userPassword)
+	// bob must replace the temporary password first, then is sent to
+	// set-up, can reach nothing else, and enrols.
+	b.login("bob", tempPassword)
+	b.waitFor("Choose a new password")
+	b.typeText(userPassword)
+	b.keys("Tab")
+	b.typeText(userPassword)
+	b.keys("Enter")
 	b.waitFor("requires multi-factor authentication", "[MFA setup]")
 	if strings.Contains(b.screen(), "My MFA") {
 		t.Fatal("a forced set-up offers My MFA")
@@ -240,6 +267,21 @@ func TestConsoleEndToEnd(t *testing.T) {
 	b.waitFor("Multi-factor authentication has been set up", "Recovery codes")
 	b.keys("Enter")
 	b.waitFor("[My MFA]", "10 left")
+
+	// Later bob changes his password from My MFA: a wrong current one
+	// first, refused under its field.
+	b.keys("Tab", "Enter") // Delete, Change password
+	b.waitFor("Change your password")
+	b.typeText("not-my-password-9")
+	b.keys("Tab")
+	b.typeText("bobs-second-password-4")
+	b.keys("Tab")
+	b.typeText("bobs-second-password-4")
+	b.keys("Enter")
+	b.waitFor("That is not your current password.")
+	b.typeText(userPassword)
+	b.keys("Tab", "Tab", "Enter") // the new password is still there
+	b.waitFor("Your password was changed.", "[My MFA]")
 
 	// The administrator removes bob's MFA, after a confirmation naming him
 	// and with a code of her own (step-up): first without it, refused.
@@ -255,7 +297,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	a.typeText("lost phone")
 	a.keys("Tab", "Tab", "Tab", "Enter") // past her code and Cancel, to Remove MFA
 	a.waitFor("Enter a current code from your own authenticator app")
-	a.typeText(recovery) // her codes of this step and the next are spent
+	a.typeText(recovery[1]) // her codes of this step and the next are spent
 	a.keys("Tab", "Tab", "Enter")
 	a.waitFor("Multi-factor authentication was removed from bob.", "Status       Not set up")
 	if out := e.ok("", "user", "show", "bob").stdout; !regexp.MustCompile(`mfa\s+none`).MatchString(out) {

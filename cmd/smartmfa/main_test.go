@@ -24,6 +24,9 @@ import (
 const (
 	adminPassword = "correct-horse-battery-1"
 	userPassword  = "staple-orbit-lantern-2"
+	// tempPassword is what `user add` sets in tests: temporary, replaced
+	// by the user at the first login.
+	tempPassword = "given-by-the-admin-3"
 )
 
 var (
@@ -154,10 +157,21 @@ func (e *env) createAccount(name, admin string) {
 	e.ok(adminPassword+"\n", "account", "create", name, "--admin", admin, "--password-stdin")
 }
 
-// addUser adds a plain user to an account.
+// addUser adds a plain user to an account with a temporary password, and
+// has the user replace it with userPassword as their first login asks.
 func (e *env) addUser(account, username string, extra ...string) {
 	e.t.Helper()
-	e.ok(userPassword+"\n", append([]string{"user", "add", account, username, "--password-stdin"}, extra...)...)
+	e.ok(tempPassword+"\n", append([]string{"user", "add", account, username, "--password-stdin"}, extra...)...)
+	ctx := context.Background()
+	svc := e.openCore()
+	defer svc.Close()
+	sess, err := svc.Login(ctx, username, tempPassword, "test")
+	if err != nil || sess.Stage() != core.StageNewPassword {
+		e.t.Fatalf("first login of %s: stage %d, %v; want StageNewPassword", username, sess.Stage(), err)
+	}
+	if _, err := svc.ChooseNewPassword(ctx, sess, userPassword); err != nil {
+		e.t.Fatalf("%s choosing a password: %v", username, err)
+	}
 }
 
 // accountNames lists the accounts through the command line.

@@ -64,14 +64,23 @@ func findUser(ctx context.Context, svc *core.Service, op core.Session, username 
 
 func (a *app) userAddCommand() *cobra.Command {
 	var nu core.NewUser
-	var admin, fromStdin bool
+	var admin, fromStdin, generate bool
 	c := &cobra.Command{
 		Use:   "add ACCOUNT USER",
-		Short: "Add a user to an account",
+		Short: "Add a user to an account, with a temporary password",
 		Long: `Add a user to an account, as a plain user or with --admin as an account
-administrator. The password is asked twice on the terminal, or read as one
-line from standard input with --password-stdin.`,
+administrator. The password is temporary: at their first login, after their
+code if they have MFA, the user must choose a password of their own before
+anything else. It is asked twice on the terminal, read as one line from
+standard input with --password-stdin, or generated and printed once with
+--generate-password (16 random characters, for you to give to the user).`,
 		Args: exactArgs("ACCOUNT", "USER"),
+	}
+	c.PreRunE = func(*cobra.Command, []string) error {
+		if generate && fromStdin {
+			return usageError{"--generate-password and --password-stdin do not go together: choose one"}
+		}
+		return nil
 	}
 	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
 		ac, err := findAccount(ctx, svc, op, args[0])
@@ -88,10 +97,15 @@ line from standard input with --password-stdin.`,
 		if _, err := svc.FindUser(ctx, op, nu.Username); err == nil {
 			return failf("username %s already exists", quote(nu.Username))
 		}
-		if nu.Password, err = a.newPassword(fromStdin, nu.Username); err != nil {
+		if generate {
+			nu.Password, err = svc.GeneratePassword()
+		} else {
+			nu.Password, err = a.newPassword(fromStdin, nu.Username)
+		}
+		if err != nil {
 			return err
 		}
-		u, err := svc.CreateUser(ctx, op, ac.ID, nu)
+		u, err := svc.CreateUser(ctx, op, ac.ID, nu, "")
 		if err != nil {
 			return err
 		}
@@ -99,9 +113,13 @@ line from standard input with --password-stdin.`,
 		if u.Role == core.RoleAdmin {
 			role = "administrator"
 		}
-		msg := fmt.Sprintf("added %s to account %s as %s", quote(u.Username), quote(ac.Name), role)
+		msg := fmt.Sprintf("added %s to account %s as %s with a temporary password; they choose their own at the first login",
+			quote(u.Username), quote(ac.Name), role)
 		if ac.RequireMFA {
-			msg += "; the account requires MFA, so they set it up at their first login"
+			msg += ", then set up MFA, which the account requires"
+		}
+		if generate {
+			msg += fmt.Sprintf("\ntemporary password: %s\ngive it to %s now: it is not shown again", nu.Password, quote(u.Username))
 		}
 		_, err = fmt.Fprintln(a.stdout, msg)
 		return err
@@ -111,6 +129,7 @@ line from standard input with --password-stdin.`,
 	f.StringVar(&nu.DisplayName, "name", "", "display `name` of the user")
 	f.StringVar(&nu.Email, "email", "", "`email` address of the user")
 	f.BoolVar(&fromStdin, "password-stdin", false, "read the password as one line from standard input")
+	f.BoolVar(&generate, "generate-password", false, "generate the password and print it once")
 	return c
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +17,7 @@ func TestUserAddAndShow(t *testing.T) {
 	e.createAccount("beta", "zed")
 
 	r := e.ok(userPassword+"\n", "user", "add", "acme", "bob", "--name", "Bob Builder", "--email", "bob@example.com", "--password-stdin")
-	if r.stdout != "added \"bob\" to account \"acme\" as user\n" {
+	if r.stdout != "added \"bob\" to account \"acme\" as user with a temporary password; they choose their own at the first login\n" {
 		t.Errorf("user add printed %q", r.stdout)
 	}
 	r = e.ok(userPassword+"\n", "user", "add", "ACME", "carol", "--admin", "--password-stdin")
@@ -54,6 +55,51 @@ func TestUserAddAndShow(t *testing.T) {
 	e.fail(exitFailure, "the username must start with a letter or digit", userPassword+"\n", "user", "add", "acme", "_dave", "--password-stdin")
 	e.fail(exitFailure, `no user named "dave"`, "", "user", "show", "dave")
 	e.fail(exitFailure, `no user named "a:b"`, "", "user", "show", "a:b")
+}
+
+// TestUserAddIsTemporary: a password the operator sets is temporary, typed
+// or generated; a generated one is printed once, strong, and not audited.
+func TestUserAddIsTemporary(t *testing.T) {
+	e := newEnv(t)
+	e.createAccount("acme", "alice")
+	e.ok("", "account", "require-mfa", "acme", "on")
+	e.ok(userPassword+"\n", "user", "add", "acme", "bob", "--password-stdin")
+	r := e.ok("", "user", "add", "acme", "carol", "--generate-password")
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	if len(lines) != 3 || !strings.HasSuffix(lines[0], "they choose their own at the first login, then set up MFA, which the account requires") ||
+		!strings.HasPrefix(lines[1], "temporary password: ") || lines[2] != `give it to "carol" now: it is not shown again` {
+		t.Fatalf("user add --generate-password printed %q", r.stdout)
+	}
+	generated := strings.TrimPrefix(lines[1], "temporary password: ")
+	if !regexp.MustCompile(`^[0-9a-hjkmnp-tv-z]{4}(-[0-9a-hjkmnp-tv-z]{4}){3}$`).MatchString(generated) {
+		t.Errorf("generated password %q is not 16 Crockford base32 characters in groups of four", generated)
+	}
+	if again := e.ok("", "user", "add", "acme", "dave", "--generate-password").stdout; strings.Contains(again, generated) {
+		t.Errorf("two generated passwords are the same: %q", generated)
+	}
+
+	svc := e.openCore()
+	defer svc.Close()
+	for name, pw := range map[string]string{"bob": userPassword, "carol": generated} {
+		if sess, err := svc.Login(t.Context(), name, pw, "test"); err != nil || sess.Stage() != core.StageNewPassword {
+			t.Errorf("first login of %s: stage %d, %v; want StageNewPassword", name, sess.Stage(), err)
+		}
+	}
+	// The first administrator chose their own password.
+	if sess, err := svc.Login(t.Context(), "alice", adminPassword, "test"); err != nil || sess.Stage() == core.StageNewPassword {
+		t.Errorf("alice's login: stage %d, %v", sess.Stage(), err)
+	}
+	if out := e.ok("", "audit", "--json").stdout; strings.Contains(out, generated) || strings.Contains(out, userPassword) {
+		t.Error("the audit trail holds a password")
+	}
+	help := e.ok("", "user", "add", "--help").stdout
+	for _, want := range []string{"temporary", "--generate-password"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("user add --help does not mention %q:\n%s", want, help)
+		}
+	}
+	e.fail(exitUsage, "--generate-password and --password-stdin do not go together", userPassword+"\n",
+		"user", "add", "acme", "erin", "--generate-password", "--password-stdin")
 }
 
 func TestUserPasswd(t *testing.T) {

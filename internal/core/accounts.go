@@ -143,7 +143,7 @@ func (s *Service) insertAccount(ctx context.Context, q db.Querier, sess Session,
 	if err != nil {
 		return db.User{}, err
 	}
-	u, err := s.insertUser(ctx, q, id, in.Admin, hash)
+	u, err := s.insertUser(ctx, q, id, in.Admin, hash, false) // the first administrator chose it
 	if err != nil {
 		return db.User{}, err
 	}

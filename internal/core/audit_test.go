@@ -76,9 +76,9 @@ func TestAuditTrail(t *testing.T) {
 			"require MFA: false -> true; 2 enabled users without MFA"},
 		{func() error { return errOf(w.RemoveUserMFA(w.ctx, admin, w.bob.ID, "lost phone", "")) }, ActionMFARemoved, "alice", "bob", "lost phone"},
 		{func() error {
-			_, err := w.CreateUser(w.ctx, LocalOperator("local:root"), w.acme, NewUser{Username: "dave", Password: testPassword})
+			_, err := w.CreateUser(w.ctx, LocalOperator("local:root"), w.acme, NewUser{Username: "dave", Password: testPassword}, "")
 			return err
-		}, ActionUserCreated, "operator", "dave", "role user"},
+		}, ActionUserCreated, "operator", "dave", "role user; temporary password, to be changed at the first login"},
 		{func() error {
 			_, err := w.UpdateUser(w.ctx, admin, w.carol.ID, UserUpdate{Disabled: &yes})
 			return err

@@ -70,7 +70,7 @@ func authzCases() []authzCase {
 			return err
 		}, accountAdminOnly},
 		{"CreateUser", nil, func(w *world, s Session) error {
-			_, err := w.CreateUser(w.ctx, s, w.acme, NewUser{Username: newName(s), Password: testPassword})
+			_, err := w.CreateUser(w.ctx, s, w.acme, NewUser{Username: newName(s), Password: testPassword}, "")
 			return err
 		}, accountAdminOnly},
 		{"GetUser", nil, func(w *world, s Session) error {
@@ -195,7 +195,7 @@ func TestOperatorMissingTargets(t *testing.T) {
 	_, checks["AccountDetails"] = w.AccountDetails(w.ctx, op, 99999)
 	_, checks["SetRequireMFA"] = w.SetRequireMFA(w.ctx, op, 99999, true)
 	_, checks["GetUser"] = w.GetUser(w.ctx, op, 99999)
-	_, checks["CreateUser"] = w.CreateUser(w.ctx, op, 99999, NewUser{Username: "orphan", Password: testPassword})
+	_, checks["CreateUser"] = w.CreateUser(w.ctx, op, 99999, NewUser{Username: "orphan", Password: testPassword}, "")
 	checks["RemoveUserMFA"] = errOf(w.RemoveUserMFA(w.ctx, op, 99999, "", ""))
 	checks["ResetPassword"] = w.ResetPassword(w.ctx, op, 99999, "another long password", "")
 	for name, err := range checks {

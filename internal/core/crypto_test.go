@@ -233,7 +233,7 @@ func TestDefaultPasswordParams(t *testing.T) {
 	w := newWorld(t)
 	s := New(w.Service.db, w.keys, Config{})
 	op := LocalOperator("local:test")
-	if _, err := s.CreateUser(w.ctx, op, w.acme, NewUser{Username: "dora", Password: testPassword}); err != nil {
+	if _, err := s.CreateUser(w.ctx, op, w.acme, NewUser{Username: "dora", Password: testPassword}, ""); err != nil {
 		t.Fatal(err)
 	}
 	var hash string
@@ -247,7 +247,7 @@ func TestDefaultPasswordParams(t *testing.T) {
 	if err != nil || p != OWASPParams || len(salt) != 16 || len(key) != 32 {
 		t.Errorf("parsePHC: %+v salt %d key %d %v", p, len(salt), len(key), err)
 	}
-	if sess, err := w.Login(w.ctx, "dora", testPassword, "test"); err != nil || sess.Stage() != StageSignedIn {
+	if sess, err := w.Login(w.ctx, "dora", testPassword, "test"); err != nil || sess.Stage() != StageNewPassword {
 		t.Errorf("login with a default-cost hash on a cheap-cost service: %v", err)
 	}
 }

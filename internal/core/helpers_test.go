@@ -172,9 +172,14 @@ func (w *world) find(name string) User {
 func (e *testEnv) addUser(caller Session, account int64, name string, role Role) User {
 	e.t.Helper()
 	u, err := e.CreateUser(e.ctx, caller, account, NewUser{Username: name, Email: name + "@example.com",
-		Role: role, Password: testPassword})
+		Role: role, Password: testPassword}, "")
 	if err != nil {
 		e.t.Fatalf("CreateUser(%s): %v", name, err)
+	}
+	// The cast logs in with the test password as if they had chosen it;
+	// tests of the temporary password make their own users.
+	if _, err := e.db.ExecContext(e.ctx, `UPDATE users SET must_change_password = 0 WHERE id = ?`, u.ID); err != nil {
+		e.t.Fatal(err)
 	}
 	return u
 }

@@ -50,7 +50,7 @@ func TestBadUsernamesRefused(t *testing.T) {
 	for name, u := range badUsernames {
 		t.Run(name, func(t *testing.T) {
 			before := w.counts()
-			if _, err := w.CreateUser(w.ctx, admin, w.acme, NewUser{Username: u, Password: testPassword}); !errors.Is(err, ErrInvalidInput) {
+			if _, err := w.CreateUser(w.ctx, admin, w.acme, NewUser{Username: u, Password: testPassword}, ""); !errors.Is(err, ErrInvalidInput) {
 				t.Errorf("CreateUser: %v, want ErrInvalidInput", err)
 			}
 			_, err := w.RegisterAccount(w.ctx, "test", NewAccount{Name: "New " + name, Admin: NewUser{Username: u, Password: testPassword}})
@@ -85,8 +85,8 @@ func TestBadTextRefused(t *testing.T) {
 			before := w.counts()
 			bob := w.userRow(w.bob.ID)
 			errs := map[string]error{}
-			_, errs["CreateUser name"] = w.CreateUser(w.ctx, admin, w.acme, NewUser{Username: "dave", DisplayName: text, Password: testPassword})
-			_, errs["CreateUser email"] = w.CreateUser(w.ctx, admin, w.acme, NewUser{Username: "dave", Email: text + "@x.org", Password: testPassword})
+			_, errs["CreateUser name"] = w.CreateUser(w.ctx, admin, w.acme, NewUser{Username: "dave", DisplayName: text, Password: testPassword}, "")
+			_, errs["CreateUser email"] = w.CreateUser(w.ctx, admin, w.acme, NewUser{Username: "dave", Email: text + "@x.org", Password: testPassword}, "")
 			_, errs["UpdateUser name"] = w.UpdateUser(w.ctx, admin, w.bob.ID, UserUpdate{DisplayName: &text})
 			email := "bob@" + text
 			_, errs["UpdateUser email"] = w.UpdateUser(w.ctx, admin, w.bob.ID, UserUpdate{Email: &email})
@@ -125,7 +125,7 @@ func TestBadPasswordsRefused(t *testing.T) {
 				"ResetPassword":  w.ResetPassword(w.ctx, admin, w.bob.ID, pw, ""),
 				"ChangePassword": errOf(w.ChangePassword(w.ctx, bobSess, testPassword, pw)),
 			}
-			_, errs["CreateUser"] = w.CreateUser(w.ctx, admin, w.acme, NewUser{Username: "dave", Password: pw})
+			_, errs["CreateUser"] = w.CreateUser(w.ctx, admin, w.acme, NewUser{Username: "dave", Password: pw}, "")
 			for op, err := range errs {
 				if !errors.Is(err, ErrInvalidInput) {
 					t.Errorf("%s: %v, want ErrInvalidInput", op, err)

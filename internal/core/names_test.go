@@ -59,7 +59,7 @@ func TestLookAlikeNamesRefused(t *testing.T) {
 			name := c.name
 			errs := map[string]error{"CheckAccountName": CheckAccountName(name)}
 			_, errs["CreateAccount"] = w.CreateAccount(w.ctx, op, NewAccount{Name: name, Admin: NewUser{Username: "dave", Password: testPassword}})
-			_, errs["CreateUser name"] = w.CreateUser(w.ctx, admin, w.acme, NewUser{Username: "dave", DisplayName: name, Password: testPassword})
+			_, errs["CreateUser name"] = w.CreateUser(w.ctx, admin, w.acme, NewUser{Username: "dave", DisplayName: name, Password: testPassword}, "")
 			_, errs["UpdateUser name"] = w.UpdateUser(w.ctx, admin, w.bob.ID, UserUpdate{DisplayName: &name})
 			errs["CheckUserFields"] = CheckUserFields(NewUser{Username: "dave", DisplayName: name, Role: RoleUser})
 			for op, err := range errs {
@@ -140,7 +140,7 @@ func TestNamesAllowed(t *testing.T) {
 		if a.Name != c.stored {
 			t.Errorf("CreateAccount(%+q) stored %+q, want %+q", c.in, a.Name, c.stored)
 		}
-		u, err := w.CreateUser(w.ctx, admin, w.acme, NewUser{Username: "user" + string(rune('a'+i)), DisplayName: c.in, Password: testPassword})
+		u, err := w.CreateUser(w.ctx, admin, w.acme, NewUser{Username: "user" + string(rune('a'+i)), DisplayName: c.in, Password: testPassword}, "")
 		if err != nil {
 			t.Errorf("CreateUser(name %+q): %v", c.in, err)
 			continue

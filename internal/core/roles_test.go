@@ -23,7 +23,7 @@ func adminOps(w *world) map[string]func(s Session) error {
 			return err
 		},
 		"CreateUser": func(s Session) error {
-			_, err := w.CreateUser(w.ctx, s, w.acme, NewUser{Username: "zed", Password: testPassword})
+			_, err := w.CreateUser(w.ctx, s, w.acme, NewUser{Username: "zed", Password: testPassword}, w.stepUpCode(s))
 			return err
 		},
 		"ResetPassword": func(s Session) error {

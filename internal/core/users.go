@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -80,10 +81,12 @@ func CheckUserFields(nu NewUser) error {
 	return checkRole(nu.Role)
 }
 
-func (s *Service) insertUser(ctx context.Context, q db.Querier, accountID int64, nu NewUser, hash string) (db.User, error) {
+// insertUser stores a new user; temporary marks a password someone else set,
+// which its user replaces at the first login.
+func (s *Service) insertUser(ctx context.Context, q db.Querier, accountID int64, nu NewUser, hash string, temporary bool) (db.User, error) {
 	now := s.now().UnixNano()
 	u := db.User{AccountID: accountID, Username: nu.Username, DisplayName: normalizeName(nu.DisplayName), Email: nu.Email,
-		Role: string(nu.Role), PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+		Role: string(nu.Role), PasswordHash: hash, MustChangePassword: temporary, CreatedAt: now, UpdatedAt: now}
 	if err := db.InsertUser(ctx, q, &u); err != nil {
 		if errors.Is(err, db.ErrConflict) {
 			return u, fmt.Errorf("username %q %w", nu.Username, ErrExists)
@@ -93,8 +96,13 @@ func (s *Service) insertUser(ctx context.Context, q db.Querier, accountID int64,
 	return u, nil
 }
 
-// CreateUser adds a user to an account the caller administers.
-func (s *Service) CreateUser(ctx context.Context, sess Session, accountID int64, nu NewUser) (User, error) {
+// CreateUser adds a user to an account the caller administers. The password
+// is temporary, as every password an administrator sets: the user chooses
+// their own at the first login. An administrator with MFA confirms with a
+// current code of their own (step-up), as for a reset: a new user is a way
+// in that outlasts the console it was made from, and a new administrator can
+// take over every other user.
+func (s *Service) CreateUser(ctx context.Context, sess Session, accountID int64, nu NewUser, code string) (User, error) {
 	if nu.Role == "" {
 		nu.Role = RoleUser
 	}
@@ -113,12 +121,56 @@ func (s *Service) CreateUser(ctx context.Context, sess Session, accountID int64,
 		if err := s.admin(ctx, q, sess, accountID); err != nil {
 			return err
 		}
-		if out, err = s.insertUser(ctx, q, accountID, nu, hash); err != nil {
+		// A taken username is refused before the code is asked for or spent.
+		if _, err := db.UserByUsername(ctx, q, nu.Username); err == nil {
+			return fmt.Errorf("username %q %w", nu.Username, ErrExists)
+		} else if !errors.Is(err, db.ErrNotFound) {
 			return err
 		}
-		return s.audit(ctx, q, sess, event{account: accountID, action: ActionUserCreated, target: out, detail: "role " + string(nu.Role)})
+		how, err := s.stepUp(ctx, q, sess, code)
+		if err != nil {
+			return err
+		}
+		if out, err = s.insertUser(ctx, q, accountID, nu, hash, true); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, sess, event{account: accountID, action: ActionUserCreated, target: out,
+			detail: "role " + string(nu.Role) + "; temporary password, to be changed at the first login" + how})
 	})
-	return toUser(out), err
+	if err != nil {
+		return User{}, err
+	}
+	return toUser(out), nil
+}
+
+// Generated passwords: groups of four characters of Crockford's base32, the
+// recovery codes' alphabet (no i, l, o or u to misread), 80 random bits.
+const (
+	generatedGroups   = 4
+	generatedGroupLen = 4
+)
+
+// GeneratePassword draws a temporary password for an administrator to give
+// to a user, such as "k7qm-3xwp-9trd-hv2c": 80 random bits, easy to read out
+// and type. It is never stored or audited in clear; the user replaces it at
+// the first login.
+func (s *Service) GeneratePassword() (string, error) {
+	buf := make([]byte, generatedGroups*generatedGroupLen)
+	if _, err := io.ReadFull(s.cfg.Rand, buf); err != nil {
+		return "", fmt.Errorf("generating a password: %w", err)
+	}
+	var b strings.Builder
+	for i, c := range buf {
+		if i > 0 && i%generatedGroupLen == 0 {
+			b.WriteByte('-')
+		}
+		b.WriteByte(recoveryAlphabet[c&31]) // 32 symbols: no modulo bias
+	}
+	pw := b.String()
+	if err := checkPassword(pw); err != nil { // cannot happen: 19 characters, no common word
+		return "", err
+	}
+	return pw, nil
 }
 
 // GetUser returns a user the caller administers, or the caller themselves.
@@ -254,6 +306,9 @@ func (s *Service) ResetPassword(ctx context.Context, sess Session, userID int64,
 func (s *Service) ChangePassword(ctx context.Context, sess Session, oldPassword, newPassword string) (Session, error) {
 	if err := checkPassword(newPassword); err != nil {
 		return sess, err
+	}
+	if newPassword == oldPassword { // both are the caller's own words: this tells nothing
+		return sess, inputErr("password", "must differ from your current one")
 	}
 	u, err := s.current(ctx, s.db, sess, StageSignedIn)
 	if err != nil || sess.operator {

@@ -141,3 +141,65 @@ func TestSearchFollowsUpdates(t *testing.T) {
 }
 
 func head(ids []int64) []int64 { return ids[:min(len(ids), 8)] }
+
+// TestCountMatchesBruteForce: a count is exact where it says so, and a lower
+// bound otherwise.
+func TestCountMatchesBruteForce(t *testing.T) {
+	w := newSearchWorld(t, 400)
+	terms := []string{"", "a", "é", "q", "%", "mi", "ll", "ü", "n_", "smi", "o'n", "müller", "a1.example", "u1-3", "nothing-here"}
+	for _, acct := range []int64{1, 2} {
+		for _, term := range terms {
+			for _, f := range []struct{ role, mfa string }{{"", ""}, {"admin", ""}, {"", "on"}, {"user", "off"}} {
+				s := db.UserSearch{AccountID: acct, Term: term, Role: f.role, MFA: f.mfa}
+				n, exact, err := db.CountUsers(context.Background(), w.d, s)
+				if want := len(w.want(s)); err != nil || n != want || !exact {
+					t.Errorf("account %d term %q role %q mfa %q: count %d (exact %v, %v), want %d", acct, term, f.role, f.mfa,
+						n, exact, err, want)
+				}
+			}
+		}
+	}
+}
+
+// TestCountStopsEarly: beyond CountLimit matches, or past the users a count
+// looks at one by one, a count says how many it found at least.
+func TestCountStopsEarly(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	if _, err := db.InsertAccount(ctx, d, "big", "big", 1); err != nil {
+		t.Fatal(err)
+	}
+	const n = 2500
+	gen := func(i int, id int64, u *db.User) {
+		u.Username, u.DisplayName, u.Email = fmt.Sprintf("user%d", id), fmt.Sprintf("Name %d", id), "x@example.com"
+		u.PasswordHash, u.CreatedAt, u.UpdatedAt = "x", 1, 1
+		if i == n-1 {
+			u.DisplayName = "Quentin" // the only q, beyond the users a one-letter count looks at
+		}
+	}
+	if err := d.BulkUsers(ctx, 1, n, gen, nil); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		s     db.UserSearch
+		n     int
+		exact bool
+	}{
+		{db.UserSearch{}, db.CountLimit + 1, false},
+		{db.UserSearch{Role: "admin"}, 0, true},
+		{db.UserSearch{MFA: "on"}, 0, true},                      // 2,500 users are looked at: all of them
+		{db.UserSearch{Term: "name"}, db.CountLimit + 1, false},  // an index count
+		{db.UserSearch{Term: "na"}, db.CountLimit + 1, false},    // the trigram expansion
+		{db.UserSearch{Term: "n", MFA: "off"}, 1001, false},      // 1,001 users looked at, all match
+		{db.UserSearch{Term: "q"}, 0, false},                     // Quentin is beyond the first 1,001
+		{db.UserSearch{Term: "quentin", MFA: "off"}, 1, true},    // a filtered term looks at its matches
+		{db.UserSearch{Term: "name", Role: "user"}, 1001, false}, // 1,001 matches looked at
+	}
+	for _, tt := range tests {
+		tt.s.AccountID = 1
+		got, exact, err := db.CountUsers(ctx, d, tt.s)
+		if err != nil || got != tt.n || exact != tt.exact {
+			t.Errorf("%+v: count %d exact %v (%v), want %d exact %v", tt.s, got, exact, err, tt.n, tt.exact)
+		}
+	}
+}

@@ -37,9 +37,11 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 // InsertUser adds a user and its search entry; it sets u.ID.
 func InsertUser(ctx context.Context, q Querier, u *User) error {
 	res, err := q.ExecContext(ctx, `
-		INSERT INTO users (account_id, username, display_name, email, role, password_hash, disabled, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.AccountID, u.Username, u.DisplayName, u.Email, u.Role, u.PasswordHash, u.Disabled, u.CreatedAt, u.UpdatedAt)
+		INSERT INTO users (account_id, username, display_name, email, role, password_hash, disabled,
+			must_change_password, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.AccountID, u.Username, u.DisplayName, u.Email, u.Role, u.PasswordHash, u.Disabled,
+		u.MustChangePassword, u.CreatedAt, u.UpdatedAt)
 	if err != nil {
 		return Translate(err)
 	}

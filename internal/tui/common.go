@@ -56,6 +56,8 @@ const (
 	scrUser
 	scrAudit
 	scrNewPassword
+	scrAddUser  // an administrator adds a user
+	scrPassword // a user changes their own password
 )
 
 // gotoMsg asks the root to show a screen; the root decides whether the

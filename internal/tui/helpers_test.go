@@ -73,6 +73,7 @@ type testEnv struct {
 	t       testing.TB
 	ctx     context.Context
 	svc     *core.Service
+	store   *db.DB // for what no console action does (see addUser)
 	clock   *fakeClock
 	secrets map[string][]byte
 }
@@ -94,7 +95,7 @@ func newTestService(t testing.TB) *testEnv {
 	svc := core.New(store, keys, core.Config{Now: clock.Now, Rand: rnd,
 		Password: core.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}})
 	t.Cleanup(func() { svc.Close() })
-	return &testEnv{t: t, ctx: ctx, svc: svc, clock: clock, secrets: map[string][]byte{}}
+	return &testEnv{t: t, ctx: ctx, svc: svc, store: store, clock: clock, secrets: map[string][]byte{}}
 }
 
 // register creates account Acme with administrator alice.
@@ -108,11 +109,24 @@ func (e *testEnv) register() core.Session {
 	return sess
 }
 
-// addUser adds a user to the admin's account.
+// addUser adds a user to the admin's account, who logs in with userPassword
+// as if they had chosen it: the temporary password's own tests use
+// addTemporaryUser.
 func (e *testEnv) addUser(admin core.Session, username, name string, role core.Role) core.User {
 	e.t.Helper()
+	u := e.addTemporaryUser(admin, username, name, role, userPassword)
+	if _, err := e.store.ExecContext(e.ctx, `UPDATE users SET must_change_password = 0 WHERE id = ?`, u.ID); err != nil {
+		e.t.Fatal(err)
+	}
+	return u
+}
+
+// addTemporaryUser adds a user as an administrator without MFA does: their
+// password is temporary.
+func (e *testEnv) addTemporaryUser(admin core.Session, username, name string, role core.Role, password string) core.User {
+	e.t.Helper()
 	u, err := e.svc.CreateUser(e.ctx, admin, admin.AccountID(), core.NewUser{Username: username, DisplayName: name,
-		Email: username + "@example.com", Role: role, Password: userPassword})
+		Email: username + "@example.com", Role: role, Password: password}, "")
 	if err != nil {
 		e.t.Fatal(err)
 	}

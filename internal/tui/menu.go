@@ -46,8 +46,10 @@ func (m *model) activeItem() int {
 		if m.c.sess.Stage() == core.StageSignedIn {
 			cur = scrMyMFA
 		}
-	case scrUser:
+	case scrUser, scrAddUser:
 		cur = scrUsers
+	case scrPassword:
+		cur = scrMyMFA
 	}
 	for i, it := range m.menuItems() {
 		if !it.logout && it.to == cur {

@@ -38,7 +38,7 @@ func TestFocusMovesBetweenPageAndMenu(t *testing.T) {
 		t.Fatalf("after login the screen is %d, want My MFA", d.m.cur)
 	}
 	d.expect("[>Add<]")
-	d.key("tab") // past the only control: to the menu
+	d.key("tab", "tab") // past the last control (Add, Change password): to the menu
 	if !d.m.menuFocus {
 		t.Fatal("tab past the last control did not focus the menu")
 	}

@@ -20,6 +20,7 @@ type myMFA struct {
 	deleting bool // the Delete dialog is open
 
 	add, del, input, confirm, cancel int
+	password                         int // Change password: see password.go
 }
 
 func newMyMFA(c *Common) *myMFA {
@@ -29,6 +30,7 @@ func newMyMFA(c *Common) *myMFA {
 	s.input = s.f.text("Code", "123456 or abcde-12345", 16, false)
 	s.confirm = s.f.button("Delete MFA")
 	s.cancel = s.f.button("Cancel")
+	s.password = s.f.button("Change password")
 	s.show()
 	return s
 }
@@ -73,6 +75,7 @@ func (s *myMFA) show() {
 	for _, i := range []int{s.input, s.confirm, s.cancel} {
 		s.f.get(i).hidden = !s.deleting
 	}
+	s.f.get(s.password).hidden = !s.loaded || s.deleting
 }
 
 func (s *myMFA) Back() (tea.Cmd, bool) {
@@ -116,6 +119,8 @@ func (s *myMFA) Update(msg tea.Msg) (screen, tea.Cmd) {
 		switch {
 		case ev == evPress && s.f.isFocused(s.add):
 			return s, gotoCmd(scrSetup)
+		case ev == evPress && s.f.isFocused(s.password):
+			return s, gotoCmd(scrPassword)
 		case ev == evPress && s.f.isFocused(s.del):
 			s.deleting = true
 			s.show()
@@ -161,7 +166,7 @@ func (s *myMFA) View() string {
 		b.WriteString(indentLines(wrap("Multi-factor authentication is not set up for "+user+".", w), "  ") + "\n")
 		b.WriteString(indentLines(st.Hint.Render(wrap("Add it to protect your account with a code from your phone: "+
 			"you need Google Authenticator or any TOTP app.", w)), "  ") + "\n\n")
-		b.WriteString(s.f.buttonsView(s.add))
+		b.WriteString(s.f.buttonsView(s.add) + s.passwordView())
 		return b.String()
 	}
 	row := func(label, value string) {
@@ -177,7 +182,7 @@ func (s *myMFA) View() string {
 	}
 	b.WriteString("\n")
 	if !s.deleting {
-		b.WriteString(s.f.buttonsView(s.del))
+		b.WriteString(s.f.buttonsView(s.del) + s.passwordView())
 		return b.String()
 	}
 	b.WriteString(indentLines(wrap("To delete your multi-factor authentication, enter a current code from your app or a recovery code.", w), "  ") + "\n\n")

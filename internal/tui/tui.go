@@ -326,7 +326,7 @@ func (m *model) allowed(to screenID) screenID {
 	switch to {
 	case scrLogin, scrRegister, scrCode, scrNewPassword:
 		return scrMyMFA
-	case scrAccount, scrUsers, scrUser, scrAudit:
+	case scrAccount, scrUsers, scrUser, scrAudit, scrAddUser:
 		if !s.IsAdmin() {
 			return -1
 		}
@@ -371,14 +371,14 @@ func (m *model) navigateNow(to screenID, userID int64, byUser bool) tea.Cmd {
 		return nil
 	}
 	switch {
-	case dest == scrUsers && m.cur == scrUser && m.users != nil:
+	case dest == scrUsers && (m.cur == scrUser || m.cur == scrAddUser) && m.users != nil:
 		m.scr = m.users // back from a user to the same search and page
 	default:
 		m.scr = m.newScreen(dest, userID)
 	}
 	if u, ok := m.scr.(*users); ok {
 		m.users = u
-	} else if dest != scrUser {
+	} else if dest != scrUser && dest != scrAddUser {
 		m.users = nil
 	}
 	m.cur = dest
@@ -409,6 +409,10 @@ func (m *model) newScreen(id screenID, userID int64) screen {
 		return newAudit(c)
 	case scrNewPassword:
 		return newNewPassword(c)
+	case scrAddUser:
+		return newAddUser(c)
+	case scrPassword:
+		return newChangePassword(c)
 	}
 	return newLogin(c)
 }

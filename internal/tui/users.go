@@ -8,11 +8,12 @@ import (
 )
 
 // users lists the account's users: a search that filters as you type, MFA
-// and role filters, and a table a page at a time. Enter or Update opens the
-// selected user.
+// and role filters, how many users match, and a table a page at a time.
+// Enter (in the search, a filter or the table) or Update opens the selected
+// user; Add user opens the form that adds one.
 type users struct {
 	base
-	search, mfa, role, table, update int
+	search, mfa, role, table, update, add int
 
 	rows   []core.User
 	sel    int
@@ -20,6 +21,13 @@ type users struct {
 	next   int64   // cursor of the following page, 0 on the last
 	prev   []int64 // cursors of the pages before, for PgUp
 	loaded bool
+
+	// How many users match, counted with the first page of a search (and
+	// when the page is shown anew), and kept while paging.
+	matches   int
+	atLeast   bool // matches is a lower bound (see core.UserPage)
+	counted   bool
+	wantCount bool // the next query counts: the search changed since the last count
 
 	// Searches run one at a time; keys typed meanwhile only bump seq, and
 	// the newest query is sent when the running one returns. Results of an
@@ -42,28 +50,31 @@ func newUsers(c *Common) *users {
 	s.role = s.f.choice("Role", roleChoices...)
 	s.table = s.f.area("Users")
 	s.update = s.f.button("Update")
+	s.add = s.f.button("Add user")
 	return s
 }
 
 type usersMsg struct {
 	stamp
-	seq  int
-	page core.UserPage
-	err  error
+	seq     int
+	page    core.UserPage
+	counted bool // the page carries the count of matches
+	err     error
 }
 
 func searchUsersCmd(c *Common, seq int, q core.UserQuery) tea.Cmd {
 	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
 	return func() tea.Msg {
 		page, err := svc.SearchUsers(ctx, sess, sess.AccountID(), q)
-		return usersMsg{stamp: st, seq: seq, page: page, err: err}
+		return usersMsg{stamp: st, seq: seq, page: page, counted: q.Count, err: err}
 	}
 }
 
 // Init runs the search, again when the page is shown anew: a query that was
-// in flight when the page was left answered elsewhere and is forgotten.
+// in flight when the page was left answered elsewhere and is forgotten, and
+// users may have been added or changed meanwhile.
 func (s *users) Init() tea.Cmd {
-	s.inFlight, s.pending = false, false
+	s.inFlight, s.pending, s.wantCount = false, false, true
 	return s.query(false)
 }
 
@@ -74,7 +85,7 @@ func (s *users) pageSize() int { return max(1, s.h-5) }
 // back to the first page.
 func (s *users) query(reset bool) tea.Cmd {
 	if reset {
-		s.after, s.prev, s.sel = 0, nil, 0
+		s.after, s.prev, s.sel, s.wantCount = 0, nil, 0, true
 	}
 	s.seq++
 	if s.inFlight {
@@ -86,7 +97,7 @@ func (s *users) query(reset bool) tea.Cmd {
 
 func (s *users) send() tea.Cmd {
 	s.inFlight, s.pending = true, false
-	q := core.UserQuery{Term: s.f.value(s.search), After: s.after, Limit: s.pageSize()}
+	q := core.UserQuery{Term: s.f.value(s.search), After: s.after, Limit: s.pageSize(), Count: s.wantCount}
 	if v := mfaChoices[s.f.get(s.mfa).choice]; v != "all" {
 		q.MFA = v
 	}
@@ -105,6 +116,9 @@ func (s *users) Update(msg tea.Msg) (screen, tea.Cmd) {
 				return s, flashCmd("Search failed: "+s.c.describe(msg.err), true)
 			}
 			s.rows, s.next, s.loaded = msg.page.Users, msg.page.Next, true
+			if msg.counted {
+				s.matches, s.atLeast, s.counted, s.wantCount = msg.page.Matches, msg.page.MatchesAtLeast, true, false
+			}
 			if s.selLast {
 				s.sel, s.selLast = len(s.rows)-1, false
 			}
@@ -121,8 +135,15 @@ func (s *users) Update(msg tea.Msg) (screen, tea.Cmd) {
 
 func (s *users) key(msg tea.KeyMsg) tea.Cmd {
 	k := s.c.keys
-	inList := s.f.isFocused(s.search) || s.f.isFocused(s.table)
+	// ↑/↓ and Enter choose and open a user from the search and the
+	// filters as from the table, so the focus need not move to the list.
+	onFilter := s.f.isFocused(s.mfa) || s.f.isFocused(s.role)
+	inList := s.f.isFocused(s.search) || s.f.isFocused(s.table) || onFilter
 	switch {
+	case onFilter && key.Matches(msg, k.Enter):
+		return s.open() // Space and ←/→ change a filter; Enter opens, as from the search
+	case key.Matches(msg, k.Enter) && s.f.isFocused(s.add):
+		return gotoCmd(scrAddUser)
 	case inList && key.Matches(msg, k.Down):
 		return s.move(1)
 	case inList && key.Matches(msg, k.Up):
@@ -194,6 +215,8 @@ func (s *users) ShortHelp() []key.Binding {
 	switch {
 	case s.f.isFocused(s.search), s.f.isFocused(s.table):
 		return []key.Binding{with(k.Up, "↑/↓", "select"), with(k.Enter, "enter", "open"), with(k.PageDn, "pgdn/up", "page")}
+	case s.f.isFocused(s.mfa), s.f.isFocused(s.role):
+		return append(s.formHelp(), with(k.Up, "↑/↓", "select"), with(k.Enter, "enter", "open"))
 	}
 	return s.formHelp()
 }

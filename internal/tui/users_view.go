@@ -22,7 +22,11 @@ func (s *users) View() string {
 	st := s.c.st
 	var b strings.Builder
 	b.WriteString(s.f.fieldView(s.search, 6, min(40, max(8, s.w-12))) + "\n")
-	b.WriteString(s.f.choiceView(s.mfa, 6) + "   " + s.f.choiceView(s.role, 4) + "\n\n")
+	filters := s.f.choiceView(s.mfa, 6) + "   " + s.f.choiceView(s.role, 4)
+	if s.counted && s.matches > 0 {
+		filters += "   " + st.Hint.Render(matchesText(s.matches, s.atLeast))
+	}
+	b.WriteString(filters + "\n\n")
 
 	nameW := max(4, s.w-2-colUsername-colRole-colMFA-colState-4)
 	header := padRight("Username", colUsername) + " " + padRight("Name", nameW) + " " +
@@ -36,7 +40,7 @@ func (s *users) View() string {
 	}
 	listFocused := s.f.isFocused(s.table) || s.f.isFocused(s.search)
 	for i, u := range s.rows {
-		state := ""
+		state := "enabled"
 		if u.Disabled {
 			state = "disabled"
 		}
@@ -61,7 +65,7 @@ func (s *users) View() string {
 	if len(s.prev) > 0 {
 		status += " · pgup: previous"
 	}
-	foot := s.f.buttonsView(s.update) + "  " + st.Hint.Render(status)
+	foot := s.f.buttonsView(s.update, s.add) + "  " + st.Hint.Render(status)
 	if s.h <= 1 {
 		return foot
 	}
@@ -77,4 +81,32 @@ func mfaLabel(state string) string {
 		return "pending"
 	}
 	return "off"
+}
+
+// matchesText says how many users match: exactly, or as far as it was
+// counted (see core.UserPage).
+func matchesText(n int, atLeast bool) string {
+	users := "users match"
+	if n == 1 {
+		users = "user matches"
+	}
+	switch {
+	case atLeast && n > core.MaxMatchCount:
+		return "more than " + thousands(core.MaxMatchCount) + " users match"
+	case atLeast:
+		return "at least " + thousands(n) + " " + users
+	}
+	return thousands(n) + " " + users
+}
+
+// thousands writes n with commas between groups of three digits.
+func thousands(n int) string {
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
