@@ -89,6 +89,30 @@ func (s *Screen) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// Resize changes the screen's size as a terminal window does when it is
+// dragged: what fits stays where it was, the rest is cut, new cells are
+// blank, and the scrolling region is the whole screen again.
+func (s *Screen) Resize(w, h int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	resize := func(old [][]rune) [][]rune {
+		rows := blank(w, h)
+		for y := range min(h, len(old)) {
+			copy(rows[y], old[y][:min(w, len(old[y]))])
+		}
+		return rows
+	}
+	s.main, s.alt = resize(s.main), resize(s.alt)
+	s.cells = s.main
+	if s.onAlt {
+		s.cells = s.alt
+	}
+	s.w, s.h = w, h
+	s.top, s.bottom = 0, h-1
+	s.moveTo(s.x, s.y)
+	s.savedX, s.savedY = clamp(s.savedX, 0, w-1), clamp(s.savedY, 0, h-1)
+}
+
 // Lines returns the text of each line, every one exactly as wide as the
 // screen (blank cells are spaces).
 func (s *Screen) Lines() []string {

@@ -270,3 +270,20 @@ func (t *tee) String() string {
 	defer t.mu.Unlock()
 	return t.b.String()
 }
+
+func TestResize(t *testing.T) {
+	s := New(6, 3)
+	s.Write([]byte("\x1b[?1049habcdef\r\nghijkl\r\nmn"))
+	s.Resize(4, 2)
+	if got := s.String(); got != "abcd\nghij" {
+		t.Errorf("shrunk: %q", got)
+	}
+	if x, y := s.Cursor(); x != 2 || y != 1 {
+		t.Errorf("cursor at %d,%d after shrinking, want 2,1", x, y)
+	}
+	s.Resize(5, 3)
+	s.Write([]byte("\x1b[3;5Hz"))
+	if got := s.String(); got != "abcd\nghij\n    z" {
+		t.Errorf("grown: %q", got)
+	}
+}
