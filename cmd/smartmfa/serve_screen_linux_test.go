@@ -21,6 +21,7 @@ import (
 // how to resize its window.
 type terminal struct {
 	vtscreen.Terminal
+	raw    *logBuffer     // every byte the program wrote
 	resize func(w, h int) // tells the program, as dragging a window does
 }
 
@@ -50,12 +51,12 @@ func localTerminal(t *testing.T, e *env, w, h int, term string, env ...string) *
 		cmd.Wait()
 		master.Close()
 	})
-	tm := &terminal{Terminal: vtscreen.Terminal{Name: "local", Screen: vtscreen.New(w, h), Keys: master}}
+	tm := &terminal{Terminal: vtscreen.Terminal{Name: "local", Screen: vtscreen.New(w, h), Keys: master}, raw: &logBuffer{}}
 	tm.resize = func(w, h int) {
 		tm.Screen.Resize(w, h)
 		setWinsize(w, h) // the kernel sends the console SIGWINCH
 	}
-	go io.Copy(tm.Screen, master) // until the console exits (EIO)
+	go io.Copy(io.MultiWriter(tm.Screen, tm.raw), master) // until the console exits (EIO)
 	return tm
 }
 
@@ -74,8 +75,9 @@ func sshTerminalAt(t *testing.T, addr, name string, w, h int, term string, env .
 	if err != nil {
 		t.Fatal(err)
 	}
-	tm := &terminal{Terminal: vtscreen.Terminal{Name: name, Screen: vtscreen.New(w, h)}}
-	sess.Stdout, sess.Stderr = tm.Screen, tm.Screen
+	tm := &terminal{Terminal: vtscreen.Terminal{Name: name, Screen: vtscreen.New(w, h)}, raw: &logBuffer{}}
+	sess.Stdout = io.MultiWriter(tm.Screen, tm.raw)
+	sess.Stderr = sess.Stdout
 	if tm.Keys, err = sess.StdinPipe(); err != nil {
 		t.Fatal(err)
 	}
@@ -169,4 +171,10 @@ func TestServeScreenIsTheLocalConsoles(t *testing.T) {
 			vtscreen.SameScreens(t, steps[4:6], all...)
 		})
 	}
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
 }
