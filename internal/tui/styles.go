@@ -108,7 +108,8 @@ func NewStyles(r *lipgloss.Renderer) Styles {
 // The profile is termenv's (TERM, COLORTERM, NO_COLOR, CLICOLOR), with two
 // corrections. termenv finds colours in TERM only by the words "color",
 // "256color" and "ansi", so it takes screen and tmux, GNU screen's and
-// tmux's TERM (tmux 3.3 sets "screen" by default), for terminals without
+// tmux's TERM ("screen" is tmux's default before 3.3, and after it where
+// tmux was built without a tmux terminfo entry), for terminals without
 // colours or attributes: no bold, no reverse, focus drawn in brackets. Both
 // draw the 16 ANSI colours and bold: they get ANSI. An empty TERM or dumb
 // is Ascii whatever COLORTERM says. The background is COLORFGBG's
