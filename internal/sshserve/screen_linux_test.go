@@ -23,31 +23,52 @@ import (
 )
 
 // openPTY opens a pseudo-terminal pair of w x h with the syscall package
-// alone.
+// alone. The master side stays in Go's poller (its ioctls go through
+// SyscallConn, not Fd, which would make it blocking), so that closing it
+// ends a read in progress.
 func openPTY(t testing.TB, w, h int) (master, slave *os.File) {
 	t.Helper()
 	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
 		t.Skipf("no pseudo-terminal here: %v", err)
 	}
+	ioctl := func(req uintptr, arg unsafe.Pointer) error {
+		rc, err := m.SyscallConn()
+		if err != nil {
+			return err
+		}
+		var errno syscall.Errno
+		if err := rc.Control(func(fd uintptr) {
+			_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, req, uintptr(arg))
+		}); err != nil {
+			return err
+		}
+		if errno != 0 {
+			return errno
+		}
+		return nil
+	}
 	var unlock int32
 	var n uint32
-	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, m.Fd(), syscall.TIOCSPTLCK, uintptr(unsafe.Pointer(&unlock))); errno != 0 {
-		m.Close()
-		t.Skipf("unlocking the pseudo-terminal: %v", errno)
-	}
-	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, m.Fd(), syscall.TIOCGPTN, uintptr(unsafe.Pointer(&n))); errno != 0 {
-		m.Close()
-		t.Skipf("naming the pseudo-terminal: %v", errno)
+	ws := struct{ row, col, x, y uint16 }{uint16(h), uint16(w), 0, 0}
+	for _, c := range []struct {
+		what string
+		req  uintptr
+		arg  unsafe.Pointer
+	}{
+		{"unlocking", syscall.TIOCSPTLCK, unsafe.Pointer(&unlock)},
+		{"naming", syscall.TIOCGPTN, unsafe.Pointer(&n)},
+		{"sizing", syscall.TIOCSWINSZ, unsafe.Pointer(&ws)},
+	} {
+		if err := ioctl(c.req, c.arg); err != nil {
+			m.Close()
+			t.Skipf("%s the pseudo-terminal: %v", c.what, err)
+		}
 	}
 	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
 		m.Close()
 		t.Skipf("opening the pseudo-terminal: %v", err)
-	}
-	ws := struct{ row, col, x, y uint16 }{uint16(h), uint16(w), 0, 0}
-	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, m.Fd(), syscall.TIOCSWINSZ, uintptr(unsafe.Pointer(&ws))); errno != 0 {
-		t.Fatalf("sizing the terminal: %v", errno)
 	}
 	return m, s
 }
@@ -76,11 +97,18 @@ func localConsole(t *testing.T, svc *core.Service, w, h int, env ...string) *vts
 		close(done)
 	}()
 	t.Cleanup(func() {
+		// Bubble Tea's reader of the terminal may outlive the program (a
+		// blocking read it cannot cancel): nothing here waits for it.
 		cancel()
-		<-done
+		for _, ch := range []chan struct{}{done, copied} {
+			select {
+			case <-ch:
+			case <-time.After(5 * time.Second):
+				t.Error("the local console did not end within 5 s")
+			}
+			master.Close() // ends the copy
+		}
 		slave.Close()
-		master.Close()
-		<-copied
 	})
 	return tm
 }
