@@ -133,6 +133,7 @@ func consoleTour() []vtscreen.Step {
 // d105b1c serve's renderer never learnt the window size and left text of
 // the previous screen ("[ Log in ]  Checking…" on My MFA).
 func TestServeScreenIsTheLocalConsoles(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		term string
