@@ -23,10 +23,11 @@ func (a *app) console(ctx context.Context) error {
 	defer svc.Close()
 
 	r := lipgloss.NewRenderer(os.Stdout)
-	// Set the background instead of letting lipgloss ask the terminal: the
-	// answer would race Bubble Tea for the input, and a terminal that never
-	// answers would stall for 5 s (see internal/tui/termquery).
-	r.SetHasDarkBackground(tui.DarkBackground(a.getenv("COLORFGBG")))
+	// Set the profile and background instead of letting lipgloss ask the
+	// terminal: the answer would race Bubble Tea for the input, and a
+	// terminal that never answers would stall for 5 s (see
+	// internal/tui/termquery). serve sets its sessions' the same way.
+	tui.SetTerminal(r, a.getenv)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

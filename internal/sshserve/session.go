@@ -207,8 +207,7 @@ func (s *Session) run(sess ssh.Session) {
 		s.closeInput()
 	}()
 	cfg := &s.srv.cfg
-	pty, _, _ := sess.Pty()
-	s.Renderer = newRenderer(sess, pty)
+	s.Renderer = newRenderer(sess)
 	f := newFrame(cfg.Console(s.ctx, s), s, cfg, s.Renderer)
 	p := tea.NewProgram(f, tea.WithContext(s.ctx), tea.WithInput(s.input), tea.WithOutput(sess),
 		tea.WithAltScreen(), tea.WithoutSignalHandler(), tea.WithFPS(cfg.FPS),
@@ -249,16 +248,14 @@ func (s *Server) sentence(why endReason, detail string) string {
 }
 
 // newRenderer builds the session's renderer from the client's terminal type
-// and environment. The background is set, never asked: asking the terminal
-// would race the console for its input and stall on a terminal that does
-// not answer.
-func newRenderer(sess ssh.Session, pty ssh.Pty) *lipgloss.Renderer {
-	env := environ(sess.Environ())
+// and environment, as the local console builds its own from the process's
+// (tui.SetTerminal). The background is set, never asked: asking the
+// terminal would race the console for its input and stall on a terminal
+// that does not answer.
+func newRenderer(sess ssh.Session) *lipgloss.Renderer {
+	env := environ(sess.Environ()) // TERM is the pty-req's
 	r := lipgloss.NewRenderer(sess, termenv.WithEnvironment(env), termenv.WithUnsafe(), termenv.WithColorCache(true))
-	if pty.Term == "" || pty.Term == "dumb" {
-		r.SetColorProfile(termenv.Ascii)
-	}
-	r.SetHasDarkBackground(tui.DarkBackground(env.Getenv("COLORFGBG")))
+	tui.SetTerminal(r, env.Getenv)
 	return r
 }
 

@@ -101,6 +101,37 @@ func NewStyles(r *lipgloss.Renderer) Styles {
 	return s
 }
 
+// SetTerminal sets a renderer's colour profile and background from its
+// terminal's environment (getenv: the process's for the local console, the
+// SSH session's for serve), without asking the terminal anything.
+//
+// The profile is termenv's (TERM, COLORTERM, NO_COLOR, CLICOLOR), with two
+// corrections. termenv finds colours in TERM only by the words "color",
+// "256color" and "ansi", so it takes screen and tmux, GNU screen's and
+// tmux's TERM ("screen" is tmux's default before 3.3, and after it where
+// tmux was built without a tmux terminfo entry), for terminals without
+// colours or attributes: no bold, no reverse, focus drawn in brackets. Both
+// draw the 16 ANSI colours and bold: they get ANSI. An empty TERM or dumb
+// is Ascii whatever COLORTERM says. The background is COLORFGBG's
+// (DarkBackground): without colours the QR code's glyphs follow it.
+func SetTerminal(r *lipgloss.Renderer, getenv func(string) string) {
+	term := getenv("TERM")
+	switch {
+	case term == "" || term == "dumb":
+		r.SetColorProfile(termenv.Ascii)
+	case r.ColorProfile() == termenv.Ascii && multiplexer(term) && !r.Output().EnvNoColor():
+		r.SetColorProfile(termenv.ANSI)
+	}
+	r.SetHasDarkBackground(DarkBackground(getenv("COLORFGBG")))
+}
+
+// multiplexer reports whether TERM names GNU screen or tmux, or a terminal
+// declared through them ("screen.xterm-256color", "tmux-direct").
+func multiplexer(term string) bool {
+	return term == "screen" || term == "tmux" || strings.HasPrefix(term, "screen.") || strings.HasPrefix(term, "screen-") ||
+		strings.HasPrefix(term, "tmux-") || strings.HasPrefix(term, "tmux.")
+}
+
 // DarkBackground reads COLORFGBG ("15;0": light text on colour 0), which
 // rxvt, Konsole and others set; without it the terminal is taken as dark, the
 // common case. Callers set it on their renderer instead of asking the
