@@ -86,8 +86,15 @@ func TestEnvFloodGrowsNothing(t *testing.T) {
 	t.Logf("200 MB of env requests in %s: resident %.1f MB before, %.1f MB after (%+.1f MB, x%.2f), peak %+.1f MB",
 		took.Round(time.Millisecond), float64(rss0)/mb, float64(rss1)/mb, float64(rss1-rss0)/mb,
 		float64(rss1)/float64(rss0), float64(peak-rss0)/mb)
-	if grew := rss1 - rss0; grew > 20*mb {
-		t.Errorf("the flood grew the process by %.1f MB, more than 20 MB", float64(grew)/mb)
+	// The bound is the server's; client and server share this process, and
+	// under -race the detector's shadow memory stays resident (up to 41 MB
+	// was seen there, against 210 MB before env requests were bounded).
+	limit := int64(20 * mb)
+	if raceDetector {
+		limit = 80 * mb
+	}
+	if grew := rss1 - rss0; grew > limit {
+		t.Errorf("the flood grew the process by %.1f MB, more than %d MB", float64(grew)/mb, limit/mb)
 	}
 
 	// The session itself goes on.

@@ -1,0 +1,5 @@
+//go:build !race
+
+package sshserve
+
+const raceDetector = false
