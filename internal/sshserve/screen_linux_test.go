@@ -15,6 +15,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	xterm "github.com/charmbracelet/x/term"
 	"github.com/muesli/termenv"
 
 	"github.com/smartnumbers/smartmfa/internal/core"
@@ -89,8 +90,15 @@ func localConsole(t *testing.T, svc *core.Service, w, h int, env ...string) *vts
 	tui.SetTerminal(r, environ(env).Getenv)
 	ctx, cancel := context.WithCancel(context.Background())
 	m := tui.New(ctx, svc, tui.Options{Source: "local:test", Renderer: r})
+	// The terminal is put in raw mode here and read through a plain reader:
+	// given the *os.File, Bubble Tea v1.3.10 reads it with an epoll reader
+	// whose Close races its Read at shutdown (the race detector says so).
+	// Raw mode is what Bubble Tea would have set; the bytes read are the same.
+	if _, err := xterm.MakeRaw(slave.Fd()); err != nil {
+		t.Fatalf("raw mode: %v", err)
+	}
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithAltScreen(), tea.WithFPS(120),
-		tea.WithInput(slave), tea.WithOutput(slave), tea.WithoutSignalHandler())
+		tea.WithInput(struct{ io.Reader }{slave}), tea.WithOutput(slave), tea.WithoutSignalHandler())
 	done := make(chan struct{})
 	go func() {
 		p.Run()
