@@ -171,10 +171,7 @@ func (s *addUser) addCmd() tea.Cmd {
 		return nil
 	}
 	if s.typed() {
-		if s.f.value(s.pass) != s.f.value(s.again) {
-			s.f.get(s.again).err = "The two passwords do not match."
-			s.f.setValue(s.again, "")
-			s.f.setFocus(s.again)
+		if !s.f.samePasswords(s.pass, s.again) {
 			return nil
 		}
 		nu.Password = s.f.value(s.pass)

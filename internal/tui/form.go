@@ -221,6 +221,18 @@ func (f *form) update(msg tea.KeyMsg) (formEvent, tea.Cmd) {
 	return evNone, nil
 }
 
+// samePasswords checks that a password was typed the same twice; when not,
+// it says so under the second field, empties it and puts the focus there.
+func (f *form) samePasswords(pass, again int) bool {
+	if f.value(pass) == f.value(again) {
+		return true
+	}
+	f.get(again).err = "The two passwords do not match."
+	f.setValue(again, "")
+	f.setFocus(again)
+	return false
+}
+
 // clearErrors removes every message under the fields.
 func (f *form) clearErrors() {
 	for _, c := range f.ctrls {

@@ -76,10 +76,7 @@ func (s *newPassword) saveCmd() tea.Cmd {
 		return nil
 	}
 	s.f.clearErrors()
-	if s.f.value(s.pass) != s.f.value(s.again) {
-		s.f.get(s.again).err = "The two passwords do not match."
-		s.f.setValue(s.again, "")
-		s.f.setFocus(s.again)
+	if !s.f.samePasswords(s.pass, s.again) {
 		return nil
 	}
 	s.busy = true

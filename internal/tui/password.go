@@ -73,10 +73,7 @@ func (s *changePassword) saveCmd() tea.Cmd {
 		s.f.get(s.current).err = "Type your current password."
 		s.f.setFocus(s.current)
 		return nil
-	case s.f.value(s.pass) != s.f.value(s.again):
-		s.f.get(s.again).err = "The two passwords do not match."
-		s.f.setValue(s.again, "")
-		s.f.setFocus(s.again)
+	case !s.f.samePasswords(s.pass, s.again):
 		return nil
 	}
 	s.busy = true

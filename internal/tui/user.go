@@ -276,10 +276,7 @@ func (s *userPage) activate() tea.Cmd {
 	case f == s.cancelPass || f == s.cancelRemove:
 		s.closeDialog(s.reset)
 	case f == s.setPass:
-		if s.f.value(s.pass) != s.f.value(s.again) {
-			s.f.get(s.again).err = "The two passwords do not match."
-			s.f.setValue(s.again, "")
-			s.f.setFocus(s.again)
+		if !s.f.samePasswords(s.pass, s.again) {
 			return nil
 		}
 		s.busy = true
