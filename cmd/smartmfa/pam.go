@@ -53,6 +53,7 @@ type pamOptions struct {
 	notice       bool
 	setupHint    string
 	syslogSocket string // "" is the system's; tests listen on their own
+	quiet        bool   // log to syslog only
 }
 
 // pamRequest is what pam_exec tells about the login.
@@ -152,7 +153,10 @@ func (a *app) pamVerify(ctx context.Context, o pamOptions) error {
 		out = pamOutcome{pamUnavailable, fmt.Sprintf("failed closed for %v: no answer within %v", req, o.timeout)}
 	}
 	if o.notice {
+		// pam_exec's stdout option sends standard error to the user too:
+		// a failure goes to syslog only.
 		if out.status != pamAccepted {
+			o.quiet = true
 			a.pamLog(o, out)
 		}
 		return nil // optional by design: a notice never refuses a login

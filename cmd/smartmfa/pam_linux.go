@@ -99,7 +99,9 @@ func checkRootOwned(path string, fi os.FileInfo) error {
 // own lines go.
 func (a *app) pamLog(o pamOptions, out pamOutcome) {
 	line := "smartmfa pam-verify: " + out.msg
-	fmt.Fprintln(a.stderr, line)
+	if !o.quiet {
+		fmt.Fprintln(a.stderr, line)
+	}
 	network := ""
 	if o.syslogSocket != "" {
 		network = "unixgram"

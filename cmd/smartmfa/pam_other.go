@@ -18,6 +18,8 @@ func checkRootOwned(path string, _ os.FileInfo) error {
 	return fmt.Errorf("the map file %s cannot be checked here: pam-verify runs on Linux only", path)
 }
 
-func (a *app) pamLog(_ pamOptions, out pamOutcome) {
-	fmt.Fprintln(a.stderr, "smartmfa pam-verify: "+out.msg)
+func (a *app) pamLog(o pamOptions, out pamOutcome) {
+	if !o.quiet {
+		fmt.Fprintln(a.stderr, "smartmfa pam-verify: "+out.msg)
+	}
 }

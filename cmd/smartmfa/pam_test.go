@@ -454,3 +454,17 @@ func TestNoticeLines(t *testing.T) {
 		}
 	}
 }
+
+// TestPAMNoticeFailsQuietly: the notice line is optional and pam_exec shows
+// its standard error to the user: a failure exits 0 and prints nothing.
+func TestPAMNoticeFailsQuietly(t *testing.T) {
+	e := newEnv(t)
+	e.pamEnv("alice")
+	r := e.run("", "pam-verify", "--notice")
+	if r.code != 0 || r.stdout != "" || r.stderr != "" {
+		t.Fatalf("notice without a database: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if ents, _ := os.ReadDir(e.dir); len(ents) != 0 {
+		t.Errorf("the notice created %v", ents)
+	}
+}
