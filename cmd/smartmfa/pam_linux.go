@@ -120,3 +120,9 @@ func (a *app) pamLog(o pamOptions, out pamOutcome) {
 		_ = w.Err(line)
 	}
 }
+
+// ownedByRoot tells a file that root owns.
+func ownedByRoot(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && st.Uid == 0
+}
