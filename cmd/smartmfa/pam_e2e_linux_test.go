@@ -358,7 +358,7 @@ func TestPAMVerifyBehindOpenSSH(t *testing.T) {
 }
 
 // chownTree gives dir and everything in it to uid:gid.
-func chownTree(t *testing.T, dir string, uid, gid int) {
+func chownTree(t testing.TB, dir string, uid, gid int) {
 	t.Helper()
 	filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
 		if err == nil {

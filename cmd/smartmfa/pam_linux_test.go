@@ -77,7 +77,7 @@ var (
 
 // binaryForAll is the built smartmfa where every user may run it (the build's
 // own directory is root's alone), as /usr/bin/smartmfa would be.
-func binaryForAll(t *testing.T) string {
+func binaryForAll(t testing.TB) string {
 	t.Helper()
 	bin := smartmfaBinary(t)
 	sharedBinOnce.Do(func() {
