@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os/user"
@@ -45,6 +46,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	cmd, err := root.ExecuteContextC(context.Background())
+	var status exitStatus
+	if errors.As(err, &status) {
+		return status.code // the command reported it (pam-verify)
+	}
 	return a.exitCode(cmd, err)
 }
 
@@ -76,7 +81,8 @@ Exit status: 0 on success, 1 on failure, 2 on a wrong command line.`,
 	pf.StringVar(&a.keyPath, "key-file", "", "key file `path` (default smartmfa.key beside the database)")
 	pf.StringVar(&a.issuer, "issuer", core.DefaultIssuer, "`name` that authenticator apps show for this service")
 
-	root.AddCommand(a.accountCommand(), a.userCommand(), a.auditCommand(), a.demoCommand(), a.serveCommand(), a.versionCommand())
+	root.AddCommand(a.accountCommand(), a.userCommand(), a.auditCommand(), a.demoCommand(), a.serveCommand(),
+		a.pamVerifyCommand(), a.sshdCheckCommand(), a.versionCommand())
 	return root
 }
 

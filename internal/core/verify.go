@@ -52,7 +52,7 @@ func (s *Service) checkCode(ctx context.Context, q db.Querier, sess Session, u d
 	e := event{account: u.AccountID, actorID: u.ID, actor: u.Username, action: ActionCodeFailed, target: u,
 		detail: fmt.Sprintf("wrong code (%d in a row)", n)}
 	if reused {
-		e.detail = fmt.Sprintf("code of a time step already used (%d in a row)", n)
+		e.detail = fmt.Sprintf("%s (%d in a row)", detailReused, n)
 	}
 	if err := s.audit(ctx, q, sess, e); err != nil {
 		return "", err
@@ -68,6 +68,10 @@ func (s *Service) checkCode(ctx context.Context, q db.Querier, sess Session, u d
 	}
 	return "", commitThen{ErrInvalidCode}
 }
+
+// detailReused starts the audit detail of a replayed code; the notice before
+// an SSH login's code prompt reads it back (see ExternalStatus).
+const detailReused = "code of a time step already used"
 
 // checkTOTP matches a code and advances the accepted step; of two processes
 // sending one code, AcceptStep lets exactly one through. reused says the

@@ -1,0 +1,383 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/smartnumbers/smartmfa/internal/core"
+)
+
+// pam-verify is sshd's second factor: pam_exec runs it after the user's key,
+// with the code typed at pam_exec's prompt on standard input. It reads its
+// environment and input, asks core, and turns the answer into an exit status
+// and one log line; every rule is core's (VerifyExternalCode).
+
+// pam-verify's exit statuses. pam_exec turns every one but 0 into
+// PAM_SYSTEM_ERR ("System error" in sshd's log, and the login is refused);
+// they differ so that the number pam_exec logs says whose fault it was.
+const (
+	pamAccepted    = 0 // the code is right, or the user needs none
+	pamRefused     = 1 // a wrong, reused or malformed code, a lock, a user refused by the policy
+	pamMisused     = 2 // a wrong command line, or not run by pam_exec in the auth stack
+	pamUnavailable = 3 // nothing could be checked: store, key, map file or time ran out (fail closed)
+)
+
+// defaultPAMDatabase is the database without --db or SMARTMFA_DB: pam_exec
+// passes no HOME, and this is where the README's service keeps it.
+const defaultPAMDatabase = "/var/lib/smartmfa/smartmfa.db"
+
+// maxCodeInput is the most standard input pam-verify reads: a recovery code
+// with its dash is 11 bytes; anything longer than this is not a code.
+const maxCodeInput = 64
+
+// exitStatus ends a command with a status it has already reported.
+type exitStatus struct{ code int }
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// pamOptions are pam-verify's flags.
+type pamOptions struct {
+	mapFile      string
+	allowUnknown bool
+	timeout      time.Duration
+	notice       bool
+	setupHint    string
+	syslogSocket string // "" is the system's; tests listen on their own
+	quiet        bool   // log to syslog only
+}
+
+// pamRequest is what pam_exec tells about the login.
+type pamRequest struct {
+	unixUser string // PAM_USER
+	user     string // the smartmfa user it maps to
+	rhost    string // PAM_RHOST
+	service  string // PAM_SERVICE
+}
+
+func (r pamRequest) String() string {
+	who := quote(r.unixUser)
+	if r.user != "" && r.user != r.unixUser {
+		who += " (smartmfa user " + quote(r.user) + ")"
+	}
+	return who + " from " + core.CleanText(r.rhost, 64) + " (" + core.CleanText(r.service, 32) + ")"
+}
+
+// pamOutcome is a verdict and the sentence the log gets for it.
+type pamOutcome struct {
+	status int
+	msg    string
+}
+
+func (a *app) pamVerifyCommand() *cobra.Command {
+	o := pamOptions{}
+	cmd := &cobra.Command{
+		Use:   "pam-verify",
+		Short: "Check an SSH login's code, run by sshd through pam_exec",
+		Long: `pam-verify is the second factor of SSH logins to this host: sshd runs it
+through pam_exec after the user's key, with the code the user typed at the
+prompt on standard input. The user is PAM_USER (or its line in --map); the
+code is checked with the console's rules (each code once, the same lockouts,
+recovery codes, the audit trail, with the source pam:<PAM_RHOST>). A user
+without MFA passes only where their account does not require MFA.
+
+/etc/pam.d/sshd, in place of "@include common-auth":
+
+  auth optional  pam_echo.so smartmfa: enter the 6-digit code from your authenticator app
+  auth optional  pam_exec.so stdout quiet /usr/bin/smartmfa pam-verify --notice
+  auth required  pam_exec.so quiet expose_authtok /usr/bin/smartmfa pam-verify
+  auth optional  pam_permit.so
+
+--notice prints what the user should know before the prompt (why their
+last code was refused, a lock, where to set up MFA) and always exits 0.
+
+It runs as the owner of the database: started as root, it becomes that user
+before it opens anything, so every file it creates is theirs. It creates
+neither the database nor the key file. It writes one line to syslog (authpriv)
+and standard error, never a code.
+
+Exit status: 0 accepted, 1 refused, 2 wrong command line or environment,
+3 nothing could be checked (the store, the key, the map file, the time).`,
+		Args:          exactArgs(),
+		SilenceErrors: true,
+		RunE: a.action(func(cmd *cobra.Command, _ []string) error {
+			return a.pamVerify(cmd.Context(), o)
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.mapFile, "map", "", "`file` of \"unix-name smartmfa-name\" lines for users whose names differ (owned by root, writable by root only)")
+	f.BoolVar(&o.allowUnknown, "allow-unknown", false, "let users who are not smartmfa users pass (hosts with local accounts smartmfa does not manage)")
+	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "refuse when no answer comes within this `duration` (keep it well under sshd's LoginGraceTime)")
+	f.BoolVar(&o.notice, "notice", false, "print what the user should know before the code prompt, and exit 0 (for a pam_exec stdout line)")
+	f.StringVar(&o.setupHint, "setup-hint", "", "the `command` users run to set up MFA, for --notice (default \"ssh -p 2222 <this host>\")")
+	f.StringVar(&o.syslogSocket, "syslog-socket", "", "")
+	_ = f.MarkHidden("syslog-socket")
+	return cmd
+}
+
+// pamVerify runs one check under the timeout and reports it.
+func (a *app) pamVerify(ctx context.Context, o pamOptions) error {
+	if o.timeout <= 0 || o.timeout > 2*time.Minute {
+		return usageError{fmt.Sprintf("--timeout must be between 1s and 2m, not %v", o.timeout)}
+	}
+	req, err := pamEnvironment(a.getenv)
+	if err != nil {
+		a.pamLog(o, pamOutcome{pamMisused, err.Error()})
+		return exitStatus{pamMisused}
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	done := make(chan pamOutcome, 1)
+	go func() {
+		if o.notice {
+			done <- a.pamNotice(ctx, req, o)
+		} else {
+			done <- a.pamCheck(ctx, req, o)
+		}
+	}()
+	var out pamOutcome
+	select {
+	case out = <-done:
+	case <-ctx.Done():
+		// Whatever is stuck (a lock held too long, a hung filesystem) is
+		// left behind: the process exits with the refusal.
+		out = pamOutcome{pamUnavailable, fmt.Sprintf("failed closed for %v: no answer within %v", req, o.timeout)}
+	}
+	if o.notice {
+		// pam_exec's stdout option sends standard error to the user too:
+		// a failure goes to syslog only.
+		if out.status != pamAccepted {
+			o.quiet = true
+			a.pamLog(o, out)
+		}
+		return nil // optional by design: a notice never refuses a login
+	}
+	a.pamLog(o, out)
+	if out.status != pamAccepted {
+		return exitStatus{out.status}
+	}
+	return nil
+}
+
+// pamEnvironment reads what pam_exec passes.
+func pamEnvironment(getenv func(string) string) (pamRequest, error) {
+	if t := getenv("PAM_TYPE"); t != "auth" {
+		return pamRequest{}, fmt.Errorf("refused: pam-verify runs from pam_exec in an auth line (PAM_TYPE is %q)", core.CleanText(t, 32))
+	}
+	r := pamRequest{unixUser: getenv("PAM_USER"), rhost: getenv("PAM_RHOST"), service: getenv("PAM_SERVICE")}
+	if r.unixUser == "" {
+		return r, errors.New("refused: PAM_USER is not set")
+	}
+	return r, nil
+}
+
+// pamCheck maps the user, opens the store as its owner, reads the code and
+// asks core.
+func (a *app) pamCheck(ctx context.Context, req pamRequest, o pamOptions) pamOutcome {
+	svc, out, ok := a.pamOpen(ctx, &req, o)
+	if !ok {
+		return out
+	}
+	defer svc.Close()
+	// The code is read only now, after the store is open: stdin is pam_exec's
+	// pipe, already written and closed.
+	code, err := readCode(a.stdin)
+	if err != nil {
+		return pamOutcome{pamRefused, fmt.Sprintf("refused %v: %v", req, err)}
+	}
+	verdict, err := svc.VerifyExternalCode(ctx, core.ExternalCheck{Username: req.user, Code: code,
+		Source: core.PAMSource(req.rhost, req.service), AllowUnknown: o.allowUnknown})
+	if err == nil {
+		return pamOutcome{pamAccepted, fmt.Sprintf("accepted %v: %v", req, verdict)}
+	}
+	if ctx.Err() != nil || errors.Is(err, core.ErrUnavailable) || errors.Is(err, core.ErrWrongKey) || !isRefusal(err) {
+		return pamOutcome{pamUnavailable, fmt.Sprintf("failed closed for %v: %s", req, describe(err))}
+	}
+	msg := describe(err)
+	if errors.Is(err, core.ErrUnknownUser) || errors.Is(err, core.ErrUserDisabled) {
+		msg = oneLine(err.Error()) // describe keeps only "not found" and "not allowed"
+	}
+	return pamOutcome{pamRefused, fmt.Sprintf("refused %v: %s", req, msg)}
+}
+
+// isRefusal tells core's answers about the user from failures of the store.
+func isRefusal(err error) bool {
+	for _, e := range []error{core.ErrInvalidCode, core.ErrInvalidInput, core.ErrLocked, core.ErrMFADisabled,
+		core.ErrMFARequired, core.ErrUnknownUser, core.ErrUserDisabled} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// pamOpen maps the user and opens the store as the owner of the database.
+// ok false carries the outcome to report.
+func (a *app) pamOpen(ctx context.Context, req *pamRequest, o pamOptions) (*core.Service, pamOutcome, bool) {
+	user, err := mapUser(o.mapFile, req.unixUser)
+	if err != nil {
+		return nil, pamOutcome{pamUnavailable, fmt.Sprintf("failed closed for %v: %v", req, err)}, false
+	}
+	req.user = user
+	dbPath, keyPath := a.pamPaths()
+	// Before anything is opened: root becomes the database's owner, so that
+	// no -wal, -shm or other file it makes can lock that owner out.
+	if err := becomeOwnerOf(dbPath); err != nil {
+		return nil, pamOutcome{pamUnavailable, fmt.Sprintf("failed closed for %v: %v", req, err)}, false
+	}
+	svc, err := core.OpenExisting(ctx, dbPath, keyPath, core.Config{Issuer: a.issuer})
+	if err != nil {
+		return nil, pamOutcome{pamUnavailable, fmt.Sprintf("failed closed for %v: %s", req, describe(err))}, false
+	}
+	return svc, pamOutcome{}, true
+}
+
+// pamPaths are the database and key file: --db, SMARTMFA_DB or the
+// service's default, and --key-file or the key beside the database.
+func (a *app) pamPaths() (dbPath, keyPath string) {
+	dbPath = a.dbPath
+	if dbPath == "" {
+		dbPath = a.getenv("SMARTMFA_DB")
+	}
+	if dbPath == "" {
+		dbPath = defaultPAMDatabase
+	}
+	keyPath = a.keyPath
+	if keyPath == "" {
+		keyPath = filepath.Join(filepath.Dir(dbPath), keyFileName)
+	}
+	return dbPath, keyPath
+}
+
+// readCode reads the code pam_exec writes (without a newline; one at the end
+// is dropped for a hand-run test). More than maxCodeInput bytes is refused.
+func readCode(r io.Reader) (string, error) {
+	if r == nil {
+		return "", nil
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxCodeInput+1))
+	if err != nil {
+		return "", fmt.Errorf("reading the code: %w", err)
+	}
+	if len(b) > maxCodeInput {
+		return "", fmt.Errorf("the input is longer than %d bytes, so not a code", maxCodeInput)
+	}
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	b = bytes.TrimSuffix(b, []byte("\r"))
+	return string(b), nil
+}
+
+// mapUser is the smartmfa user of a Unix user: the same name, or its line in
+// the map file. The map decides who answers for whom, so it must be root's.
+func mapUser(path, unixUser string) (string, error) {
+	if path == "" {
+		return unixUser, nil
+	}
+	m, err := readUserMap(path)
+	if err != nil {
+		return "", err
+	}
+	if u, ok := m[unixUser]; ok {
+		return u, nil
+	}
+	return unixUser, nil
+}
+
+// readUserMap reads a map file of "unix-name smartmfa-name" lines; blank
+// lines and lines starting with # are skipped. The file must be a regular
+// file that root owns and only root may write.
+func readUserMap(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("the map file %s cannot be read: %w", path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("the map file %s cannot be read: %w", path, err)
+	}
+	if err := checkRootOwned(path, fi); err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Fields(line)
+		if len(fields) != 2 {
+			return nil, fmt.Errorf("the map file %s, line %d: want \"unix-name smartmfa-name\"", path, n)
+		}
+		if _, dup := m[fields[0]]; dup {
+			return nil, fmt.Errorf("the map file %s, line %d: %s is mapped twice", path, n, quote(fields[0]))
+		}
+		m[fields[0]] = fields[1]
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("the map file %s cannot be read: %w", path, err)
+	}
+	return m, nil
+}
+
+// pamNotice prints, for pam_exec's stdout option, what the user should know
+// before the code prompt: sshd shows a module's lines only ahead of a later
+// prompt, so after the code it is too late to explain a refusal.
+func (a *app) pamNotice(ctx context.Context, req pamRequest, o pamOptions) pamOutcome {
+	svc, out, ok := a.pamOpen(ctx, &req, o)
+	if !ok {
+		return out
+	}
+	defer svc.Close()
+	st, err := svc.ExternalStatus(ctx, req.user)
+	if err != nil {
+		return pamOutcome{pamUnavailable, fmt.Sprintf("no notice for %v: %s", req, describe(err))}
+	}
+	hint := o.setupHint
+	if hint == "" {
+		host, _ := os.Hostname()
+		hint = "ssh -p 2222 " + host
+	}
+	for _, line := range noticeLines(st, hint, time.Now()) {
+		fmt.Fprintln(a.stdout, "smartmfa: "+line)
+	}
+	return pamOutcome{pamAccepted, ""}
+}
+
+// noticeLines are the sentences of a notice; none for a user who has nothing
+// to be told, or who is no smartmfa user.
+func noticeLines(st core.ExternalStatus, hint string, now time.Time) []string {
+	switch {
+	case !st.Known:
+		return nil
+	case !st.HasMFA && st.RequireMFA:
+		return []string{"your account requires multi-factor authentication and you have not set it up:",
+			"set it up with " + hint + ", then log in here again."}
+	case !st.HasMFA:
+		return []string{"you have no MFA yet: press Enter at the prompt.", "Set it up with " + hint + "."}
+	case st.MFADisabled:
+		return []string{"codes are disabled after too many wrong ones: ask an administrator to remove your MFA."}
+	}
+	var out []string
+	switch {
+	case errors.Is(st.LastRefusal, core.ErrCodeReused):
+		out = append(out, "your last code had already been used: wait for the next code your app shows.")
+	case errors.Is(st.LastRefusal, core.ErrInvalidCode):
+		out = append(out, fmt.Sprintf("your last code was wrong (%d wrong in a row); check the account in your app.", st.Failures))
+	}
+	if !st.LockedUntil.IsZero() {
+		lock := &core.LockedError{Until: st.LockedUntil}
+		out = append(out, fmt.Sprintf("too many wrong codes: wait %v; a code typed before then is refused.", lock.RetryIn(now)))
+	}
+	return out
+}
