@@ -97,13 +97,18 @@ without MFA passes only where their account does not require MFA.
 
 /etc/pam.d/sshd, in place of "@include common-auth":
 
+  auth optional  pam_exec.so stdout quiet /usr/bin/smartmfa pam-enrol
   auth optional  pam_echo.so smartmfa: enter the 6-digit code from your authenticator app
   auth optional  pam_exec.so stdout quiet /usr/bin/smartmfa pam-verify --notice
-  auth required  pam_exec.so quiet expose_authtok /usr/bin/smartmfa pam-verify
+  auth required  pam_exec.so stdout quiet expose_authtok /usr/bin/smartmfa pam-verify
   auth optional  pam_permit.so
 
 --notice prints what the user should know before the prompt (why their
 last code was refused, a lock, where to set up MFA) and always exits 0.
+Where pam-enrol showed a user the MFA set-up, the code they type is its
+first code: it sets MFA up, and pam-verify says so on standard output
+(shown with the motd where the line has stdout; its log line then goes to
+syslog only).
 
 It runs as the owner of the database: started as root, it becomes that user
 before it opens anything, so every file it creates is theirs. It creates
