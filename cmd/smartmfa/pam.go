@@ -233,7 +233,7 @@ func (a *app) pamCheck(ctx context.Context, req pamRequest, o pamOptions) pamOut
 		if verdict == core.PassedEnrolled {
 			// Shown where pam_exec has stdout: at the start of an
 			// interactive login, with the motd.
-			fmt.Fprintln(a.stdout, "smartmfa: Multi-factor authentication has been set up. Keep the recovery codes shown with the QR code.")
+			fmt.Fprintln(a.stdout, "smartmfa: Multi-factor authentication has been set up.")
 		}
 		return pamOutcome{pamAccepted, fmt.Sprintf("accepted %v: %v", req, verdict)}
 	}

@@ -98,8 +98,12 @@ func (a *app) pamEnrol(ctx context.Context, req pamRequest, o pamOptions) pamOut
 }
 
 // enrolLines lays the set-up out: a first line of what to do (OpenSSH puts
-// "(user@host) " before it), then the QR code with the text beside it, or
-// under it when the code is too wide. inkDark draws for light terminals.
+// "(user@host) " before it), then the text with the QR code to its right,
+// or the QR code and the text under it when the code is too wide. The text
+// starts each line, so that a client without a UTF-8 locale, which shows
+// each of the QR code's blocks as a 12-character escape and wraps the line,
+// still shows the key and the recovery codes whole. inkDark draws for light
+// terminals.
 func enrolLines(en *core.ExternalEnrollment, inkDark bool, now time.Time) []string {
 	st := en.Status
 	if st.MFADisabled {
@@ -125,26 +129,24 @@ func enrolLines(en *core.ExternalEnrollment, inkDark bool, now time.Time) []stri
 		textWidth = max(textWidth, utf8.RuneCountInString(l))
 	}
 	out := []string{first}
-	if qrWidth+enrolGap+textWidth > enrolWidth {
+	if textWidth+enrolGap+qrWidth > enrolWidth {
 		out = append(out, qr...)
 		return append(out, text...)
 	}
 	for i := range max(len(qr), len(text)) {
-		row := strings.Repeat(" ", qrWidth)
-		if i < len(qr) {
-			row = qr[i]
+		row := ""
+		if i < len(text) {
+			row = text[i]
 		}
-		if i < len(text) && text[i] != "" {
-			row += strings.Repeat(" ", enrolGap) + text[i]
+		if i < len(qr) {
+			row += strings.Repeat(" ", textWidth-utf8.RuneCountInString(row)+enrolGap) + qr[i]
 		}
 		out = append(out, strings.TrimRight(row, " "))
 	}
 	return out
 }
 
-// enrolText is what goes beside the QR code. It is all ASCII, so that a
-// client without a UTF-8 locale, which shows the QR code's blocks as
-// escapes, still shows the key and the codes as they are.
+// enrolText is what goes beside the QR code, all ASCII.
 func enrolText(en *core.ExternalEnrollment) []string {
 	out := []string{
 		"Scan the QR code with Google",

@@ -33,43 +33,43 @@ var (
 	recoveryRe = regexp.MustCompile(`\b[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}\b`)
 )
 
-// readEnrolment parses pam-enrol's lines: the first line, then the QR code
-// (its rows are the leading half-block cells of each line) with the text
-// beside it.
+// readEnrolment parses pam-enrol's lines, which may be followed by others
+// (the prompt's): the first line, then the text with the QR code to its
+// right, up to the last line holding a block.
 func readEnrolment(t *testing.T, lines []string) shownEnrolment {
 	t.Helper()
 	if len(lines) < 2 {
 		t.Fatalf("no set-up in %q", lines)
 	}
 	s := shownEnrolment{first: lines[0]}
-	width := 0
-	for _, l := range lines[1:] {
-		n := 0
-		for _, r := range l {
-			if !strings.ContainsRune("█▀▄ ", r) {
-				break
-			}
-			n++
+	last, col, width := 0, 1<<30, 0
+	for i, l := range lines[1:] {
+		if n := strings.IndexAny(l, "█▀▄"); n >= 0 {
+			last = i + 1
+			col = min(col, utf8.RuneCountInString(l[:n]))
 		}
-		width = max(width, min(n, utf8.RuneCountInString(strings.TrimRight(l, " "))))
 	}
-	for _, l := range lines[1:] {
+	if last == 0 {
+		t.Fatalf("no QR code in %q", lines)
+	}
+	// One column more on the left: a light quiet zone is drawn as spaces.
+	col--
+	block := lines[1 : last+1]
+	for _, l := range block {
+		width = max(width, utf8.RuneCountInString(l)-col)
+	}
+	for _, l := range block {
 		rs := []rune(l)
-		if len(rs) > width {
-			rs = rs[:width]
+		text, row := string(rs[:min(col, len(rs))]), ""
+		if len(rs) > col {
+			row = string(rs[col:])
 		}
-		row := string(rs) + strings.Repeat(" ", width-len(rs))
-		if strings.Trim(row, "█▀▄ ") != "" {
-			break
-		}
-		s.qr = append(s.qr, row)
-		text := string([]rune(l)[min(len([]rune(l)), width):])
+		s.qr = append(s.qr, row+strings.Repeat(" ", width-utf8.RuneCountInString(row)))
 		if m := setupKeyRe.FindString(text); m != "" {
 			s.setupKey = m
 		}
 		s.recovery = append(s.recovery, recoveryRe.FindAllString(text, -1)...)
 	}
-	// Trailing rows of spaces are the light quiet zone of a --qr light code.
 	var err error
 	s.key, err = base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ReplaceAll(s.setupKey, " ", ""))
 	if err != nil || len(s.key) != 20 {
@@ -127,7 +127,7 @@ func decodeQR(t *testing.T, rows []string, inkLight bool) string {
 	}
 	f.Close()
 	out, err := exec.Command(zbar, "--raw", "-q", path).Output()
-	if err != nil {
+	if err != nil || strings.TrimSpace(string(out)) == "" {
 		t.Fatalf("zbarimg could not read the QR code: %v", err)
 	}
 	return strings.TrimSpace(string(out))
@@ -244,7 +244,7 @@ func TestPAMVerifyTellsOfTheSetUp(t *testing.T) {
 	shown := readEnrolment(t, e.pamEnrol("sam"))
 	e.pamEnv("sam")
 	r := e.run(totpCode(shown.key, time.Now()), "pam-verify")
-	if r.code != pamAccepted || r.stdout != "smartmfa: Multi-factor authentication has been set up. Keep the recovery codes shown with the QR code.\n" {
+	if r.code != pamAccepted || r.stdout != "smartmfa: Multi-factor authentication has been set up.\n" {
 		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }
@@ -397,7 +397,7 @@ func TestPAMVerifyOnAStdoutLine(t *testing.T) {
 		t.Errorf("a wrong code on a stdout line: exit %d, the user reads %q", code, out)
 	}
 	code, out, _ := run(totpCode(shown.key, time.Now()), true)
-	if code != pamAccepted || out != "smartmfa: Multi-factor authentication has been set up. Keep the recovery codes shown with the QR code.\n" {
+	if code != pamAccepted || out != "smartmfa: Multi-factor authentication has been set up.\n" {
 		t.Errorf("the set-up's code on a stdout line: exit %d, the user reads %q", code, out)
 	}
 }

@@ -89,9 +89,9 @@ func (s *Service) BeginExternalEnrollment(ctx context.Context, username, source 
 			return err
 		}
 		en.Enrollment, en.RecoveryCodes = s.enrollment(u, secret), codes
-		detail := fmt.Sprintf("at SSH login: a new secret shown with %d recovery codes", len(codes))
+		detail := fmt.Sprintf("at SSH login: new secret shown, with %d recovery codes", len(codes))
 		if en.Again {
-			detail = fmt.Sprintf("at SSH login: the pending secret shown again with %d new recovery codes", len(codes))
+			detail = fmt.Sprintf("at SSH login: same secret shown again, %d new recovery codes", len(codes))
 		}
 		out = en
 		return s.audit(ctx, q, sess, event{account: u.AccountID, action: ActionMFASetupStarted, target: u, detail: detail})
