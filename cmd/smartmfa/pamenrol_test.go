@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/base32"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -28,18 +29,26 @@ type shownEnrolment struct {
 	recovery []string
 }
 
-var (
-	setupKeyRe = regexp.MustCompile(`\b([A-Z2-7]{4}(?: [A-Z2-7]{4}){7})\b`)
-	recoveryRe = regexp.MustCompile(`\b[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}\b`)
-)
+// recoveryRe is a recovery code as shown.
+var recoveryRe = regexp.MustCompile(`\b[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}\b`)
 
 // readEnrolment parses pam-enrol's lines, which may be followed by others
 // (the prompt's): the first line, then the text with the QR code to its
 // right, up to the last line holding a block.
 func readEnrolment(t *testing.T, lines []string) shownEnrolment {
 	t.Helper()
+	s, err := parseEnrolment(lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// parseEnrolment is readEnrolment for goroutines other than the test's (an
+// SSH client's prompt callback).
+func parseEnrolment(lines []string) (shownEnrolment, error) {
 	if len(lines) < 2 {
-		t.Fatalf("no set-up in %q", lines)
+		return shownEnrolment{}, fmt.Errorf("no set-up in %q", lines)
 	}
 	s := shownEnrolment{first: lines[0]}
 	last, col, width := 0, 1<<30, 0
@@ -50,7 +59,7 @@ func readEnrolment(t *testing.T, lines []string) shownEnrolment {
 		}
 	}
 	if last == 0 {
-		t.Fatalf("no QR code in %q", lines)
+		return s, fmt.Errorf("no QR code in %q", lines)
 	}
 	// One column more on the left: a light quiet zone is drawn as spaces.
 	col--
@@ -65,7 +74,7 @@ func readEnrolment(t *testing.T, lines []string) shownEnrolment {
 			row = string(rs[col:])
 		}
 		s.qr = append(s.qr, row+strings.Repeat(" ", width-utf8.RuneCountInString(row)))
-		if m := setupKeyRe.FindString(text); m != "" {
+		if m := setupKeyRE.FindString(text); m != "" {
 			s.setupKey = m
 		}
 		s.recovery = append(s.recovery, recoveryRe.FindAllString(text, -1)...)
@@ -73,9 +82,9 @@ func readEnrolment(t *testing.T, lines []string) shownEnrolment {
 	var err error
 	s.key, err = base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ReplaceAll(s.setupKey, " ", ""))
 	if err != nil || len(s.key) != 20 {
-		t.Fatalf("no setup key in the lines (%q): %v", s.setupKey, err)
+		return s, fmt.Errorf("no setup key in %q: %v", lines, err)
 	}
-	return s
+	return s, nil
 }
 
 // decodeQR paints QR rows as a terminal shows them and has zbarimg read
