@@ -40,21 +40,19 @@ type ExternalEnrollment struct {
 // require MFA. Each showing draws new recovery codes in place of the last ones
 // shown and is audited with source.
 func (s *Service) BeginExternalEnrollment(ctx context.Context, username, source string) (*ExternalEnrollment, error) {
+	// Most logins are of users who need no set-up: they are told so by a
+	// read, without queueing for the write lock.
+	if _, need, err := s.needsExternalEnrollment(ctx, s.db, username); err != nil || !need {
+		return nil, translate(err)
+	}
 	codes, err := newRecoveryCodes(s.cfg.Rand)
 	if err != nil {
 		return nil, err
 	}
 	var out *ExternalEnrollment
 	err = s.tx(ctx, func(q db.Querier) error {
-		u, err := s.externalUser(ctx, q, username)
-		if errors.Is(err, ErrUnknownUser) {
-			return nil
-		}
-		if err != nil || u.Disabled || u.MFAState == "active" {
-			return err
-		}
-		acct, err := db.AccountByID(ctx, q, u.AccountID)
-		if err != nil || !acct.RequireMFA {
+		u, need, err := s.needsExternalEnrollment(ctx, q, username)
+		if err != nil || !need {
 			return err
 		}
 		sess := Session{userID: u.ID, accountID: u.AccountID, username: u.Username, source: source}
@@ -100,6 +98,21 @@ func (s *Service) BeginExternalEnrollment(ctx context.Context, username, source 
 		return nil, attemptErr(err)
 	}
 	return out, nil
+}
+
+// needsExternalEnrollment loads the user of a name given by another program
+// and tells whether they are to set MFA up at the login: enabled, without
+// active MFA, in an account that requires it.
+func (s *Service) needsExternalEnrollment(ctx context.Context, q db.Querier, username string) (db.User, bool, error) {
+	u, err := s.externalUser(ctx, q, username)
+	if errors.Is(err, ErrUnknownUser) {
+		return u, false, nil
+	}
+	if err != nil || u.Disabled || u.MFAState == "active" {
+		return u, false, err
+	}
+	acct, err := db.AccountByID(ctx, q, u.AccountID)
+	return u, err == nil && acct.RequireMFA, err
 }
 
 // secretUnreadable fails closed on a stored secret that does not decrypt for

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -288,5 +289,31 @@ func TestExternalEnrollmentFailsClosedOnAWrongKey(t *testing.T) {
 	}
 	if ev := w.lastAudit(); ev.Action != string(ActionSecretUnreadable) || ev.TargetName != "bob" {
 		t.Errorf("no trace of the unreadable secret: %+v", ev)
+	}
+}
+
+// TestExternalEnrollmentReadsForUsersWhoNeedNone: pam-enrol runs at every
+// SSH login; for the users who need no set-up it only reads, so it neither
+// waits for nor takes the write lock another process holds.
+func TestExternalEnrollmentReadsForUsersWhoNeedNone(t *testing.T) {
+	w := newWorld(t)
+	w.enrollUser("carol")
+	w.requireMFA(w.acme, true)
+	other := w.another()
+	tx, err := other.db.BeginTx(w.ctx, nil) // BEGIN IMMEDIATE: holds the write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	ctx, cancel := context.WithTimeout(w.ctx, 2*time.Second)
+	defer cancel()
+	for _, name := range []string{"carol", "hank", "nobody"} {
+		start := time.Now()
+		if en, err := w.BeginExternalEnrollment(ctx, name, pamSrc); en != nil || err != nil {
+			t.Errorf("%s while another process writes: %+v, %v", name, en, err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("%s waited %v for the write lock", name, d)
+		}
 	}
 }
