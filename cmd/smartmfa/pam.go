@@ -45,15 +45,20 @@ type exitStatus struct{ code int }
 
 func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
-// pamOptions are pam-verify's flags.
+// pamOptions are the flags of pam-verify and pam-enrol, and how they run.
 type pamOptions struct {
+	command      string // "pam-verify" or "pam-enrol", for the log line
 	mapFile      string
 	allowUnknown bool
 	timeout      time.Duration
 	notice       bool
 	setupHint    string
+	qr           string // pam-enrol: "dark" or "light", the terminals' background
 	syslogSocket string // "" is the system's; tests listen on their own
 	quiet        bool   // log to syslog only
+	// optional steps (the notice, pam-enrol) never refuse a login: they
+	// exit 0 whatever happens, and log their failures to syslog only.
+	optional bool
 }
 
 // pamRequest is what pam_exec tells about the login.
@@ -92,13 +97,18 @@ without MFA passes only where their account does not require MFA.
 
 /etc/pam.d/sshd, in place of "@include common-auth":
 
+  auth optional  pam_exec.so stdout quiet /usr/bin/smartmfa pam-enrol
   auth optional  pam_echo.so smartmfa: enter the 6-digit code from your authenticator app
   auth optional  pam_exec.so stdout quiet /usr/bin/smartmfa pam-verify --notice
-  auth required  pam_exec.so quiet expose_authtok /usr/bin/smartmfa pam-verify
+  auth required  pam_exec.so stdout quiet expose_authtok /usr/bin/smartmfa pam-verify
   auth optional  pam_permit.so
 
 --notice prints what the user should know before the prompt (why their
 last code was refused, a lock, where to set up MFA) and always exits 0.
+Where pam-enrol showed a user the MFA set-up, the code they type is its
+first code: it sets MFA up, and pam-verify says so on standard output
+(shown with the motd where the line has stdout; its log line then goes to
+syslog only).
 
 It runs as the owner of the database: started as root, it becomes that user
 before it opens anything, so every file it creates is theirs. It creates
@@ -110,40 +120,57 @@ Exit status: 0 accepted, 1 refused, 2 wrong command line or environment,
 		Args:          exactArgs(),
 		SilenceErrors: true,
 		RunE: a.action(func(cmd *cobra.Command, _ []string) error {
-			return a.pamVerify(cmd.Context(), o)
+			o.optional = o.notice
+			if o.notice {
+				return a.pamRun(cmd.Context(), o, a.pamNotice)
+			}
+			return a.pamRun(cmd.Context(), o, a.pamCheck)
 		}),
 	}
+	addPAMFlags(cmd, &o)
 	f := cmd.Flags()
-	f.StringVar(&o.mapFile, "map", "", "`file` of \"unix-name smartmfa-name\" lines for users whose names differ (owned by root, writable by root only)")
 	f.BoolVar(&o.allowUnknown, "allow-unknown", false, "let users who are not smartmfa users pass (hosts with local accounts smartmfa does not manage)")
-	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "refuse when no answer comes within this `duration` (keep it well under sshd's LoginGraceTime)")
 	f.BoolVar(&o.notice, "notice", false, "print what the user should know before the code prompt, and exit 0 (for a pam_exec stdout line)")
 	f.StringVar(&o.setupHint, "setup-hint", "", "the `command` users run to set up MFA, for --notice (default \"ssh -p 2222 <this host>\")")
-	f.StringVar(&o.syslogSocket, "syslog-socket", "", "")
-	_ = f.MarkHidden("syslog-socket")
 	return cmd
 }
 
-// pamVerify runs one check under the timeout and reports it.
-func (a *app) pamVerify(ctx context.Context, o pamOptions) error {
+// addPAMFlags adds the flags pam-verify and pam-enrol share.
+func addPAMFlags(cmd *cobra.Command, o *pamOptions) {
+	f := cmd.Flags()
+	f.StringVar(&o.mapFile, "map", "", "`file` of \"unix-name smartmfa-name\" lines for users whose names differ (owned by root, writable by root only)")
+	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "refuse when no answer comes within this `duration` (keep it well under sshd's LoginGraceTime)")
+	f.StringVar(&o.syslogSocket, "syslog-socket", "", "")
+	_ = f.MarkHidden("syslog-socket")
+}
+
+// pamStep is the work of one PAM command for one login.
+type pamStep func(ctx context.Context, req pamRequest, o pamOptions) pamOutcome
+
+// pamRun runs a PAM command's step for the login pam_exec describes, under
+// the timeout, and reports it: one log line, and an exit status that
+// refuses the login unless the step passed or is optional.
+func (a *app) pamRun(ctx context.Context, o pamOptions, step pamStep) error {
+	if o.command == "" {
+		o.command = "pam-verify"
+	}
 	if o.timeout <= 0 || o.timeout > 2*time.Minute {
 		return usageError{fmt.Sprintf("--timeout must be between 1s and 2m, not %v", o.timeout)}
 	}
-	req, err := pamEnvironment(a.getenv)
+	// pam_exec's stdout option sends standard error to the user too: the
+	// log line then goes to syslog only.
+	o.quiet = o.quiet || o.optional || sameStream(a.stdout, a.stderr)
+	req, err := pamEnvironment(a.getenv, o.command)
 	if err != nil {
+		// Even for an optional step: the status in sshd's log is how the
+		// operator learns that a line is in the wrong place.
 		a.pamLog(o, pamOutcome{pamMisused, err.Error()})
 		return exitStatus{pamMisused}
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	done := make(chan pamOutcome, 1)
-	go func() {
-		if o.notice {
-			done <- a.pamNotice(ctx, req, o)
-		} else {
-			done <- a.pamCheck(ctx, req, o)
-		}
-	}()
+	go func() { done <- step(ctx, req, o) }()
 	var out pamOutcome
 	select {
 	case out = <-done:
@@ -152,26 +179,32 @@ func (a *app) pamVerify(ctx context.Context, o pamOptions) error {
 		// left behind: the process exits with the refusal.
 		out = pamOutcome{pamUnavailable, fmt.Sprintf("failed closed for %v: no answer within %v", req, o.timeout)}
 	}
-	if o.notice {
-		// pam_exec's stdout option sends standard error to the user too:
-		// a failure goes to syslog only.
-		if out.status != pamAccepted {
-			o.quiet = true
-			a.pamLog(o, out)
-		}
-		return nil // optional by design: a notice never refuses a login
+	if out.msg != "" {
+		a.pamLog(o, out)
 	}
-	a.pamLog(o, out)
-	if out.status != pamAccepted {
+	if out.status != pamAccepted && !o.optional {
 		return exitStatus{out.status}
 	}
-	return nil
+	return nil // an optional step never refuses a login
 }
 
-// pamEnvironment reads what pam_exec passes.
-func pamEnvironment(getenv func(string) string) (pamRequest, error) {
+// sameStream tells standard output and standard error that are one pipe:
+// what pam_exec's stdout option makes of them, both shown to the user.
+func sameStream(stdout, stderr io.Writer) bool {
+	o, ok1 := stdout.(*os.File)
+	e, ok2 := stderr.(*os.File)
+	if !ok1 || !ok2 {
+		return false
+	}
+	fo, err1 := o.Stat()
+	fe, err2 := e.Stat()
+	return err1 == nil && err2 == nil && fo.Mode()&os.ModeNamedPipe != 0 && os.SameFile(fo, fe)
+}
+
+// pamEnvironment reads what pam_exec passes to command.
+func pamEnvironment(getenv func(string) string, command string) (pamRequest, error) {
 	if t := getenv("PAM_TYPE"); t != "auth" {
-		return pamRequest{}, fmt.Errorf("refused: pam-verify runs from pam_exec in an auth line (PAM_TYPE is %q)", core.CleanText(t, 32))
+		return pamRequest{}, fmt.Errorf("refused: %s runs from pam_exec in an auth line (PAM_TYPE is %q)", command, core.CleanText(t, 32))
 	}
 	r := pamRequest{unixUser: getenv("PAM_USER"), rhost: getenv("PAM_RHOST"), service: getenv("PAM_SERVICE")}
 	if r.unixUser == "" {
@@ -197,6 +230,11 @@ func (a *app) pamCheck(ctx context.Context, req pamRequest, o pamOptions) pamOut
 	verdict, err := svc.VerifyExternalCode(ctx, core.ExternalCheck{Username: req.user, Code: code,
 		Source: core.PAMSource(req.rhost, req.service), AllowUnknown: o.allowUnknown})
 	if err == nil {
+		if verdict == core.PassedEnrolled {
+			// Shown where pam_exec has stdout: at the start of an
+			// interactive login, with the motd.
+			fmt.Fprintln(a.stdout, "smartmfa: Multi-factor authentication has been set up.")
+		}
 		return pamOutcome{pamAccepted, fmt.Sprintf("accepted %v: %v", req, verdict)}
 	}
 	if ctx.Err() != nil || errors.Is(err, core.ErrUnavailable) || errors.Is(err, core.ErrWrongKey) || !isRefusal(err) {
@@ -358,8 +396,8 @@ func (a *app) pamNotice(ctx context.Context, req pamRequest, o pamOptions) pamOu
 // to be told, or who is no smartmfa user.
 func noticeLines(st core.ExternalStatus, hint string, now time.Time) []string {
 	switch {
-	case !st.Known:
-		return nil
+	case !st.Known, st.Enrolling:
+		return nil // pam-enrol's lines say what to do
 	case !st.HasMFA && st.RequireMFA:
 		return []string{"your account requires multi-factor authentication and you have not set it up:",
 			"set it up with " + hint + ", then log in here again."}

@@ -69,9 +69,33 @@ func needJumpHost(t *testing.T) {
 	}
 }
 
+// verifyAuth are the auth lines without pam-enrol: users without MFA whose
+// account requires it are refused.
+func verifyAuth(bin, db string) []string {
+	return []string{
+		"auth optional pam_echo.so smartmfa: enter the 6-digit code from your authenticator app",
+		fmt.Sprintf("auth optional pam_exec.so stdout quiet %s --db %s pam-verify --notice [--setup-hint=ssh -p 2222 jump]", bin, db),
+		fmt.Sprintf("auth required pam_exec.so quiet expose_authtok %s --db %s pam-verify", bin, db),
+		"auth optional pam_permit.so",
+	}
+}
+
+// enrolAuth are the README's auth lines: pam-enrol shows users without MFA
+// whose account requires it the set-up, and pam-verify has stdout to say
+// that it worked.
+func enrolAuth(bin, db string) []string {
+	return []string{
+		fmt.Sprintf("auth optional pam_exec.so stdout quiet %s --db %s pam-enrol", bin, db),
+		"auth optional pam_echo.so smartmfa: enter the 6-digit code from your authenticator app",
+		fmt.Sprintf("auth optional pam_exec.so stdout quiet %s --db %s pam-verify --notice [--setup-hint=ssh -p 2222 jump]", bin, db),
+		fmt.Sprintf("auth required pam_exec.so stdout quiet expose_authtok %s --db %s pam-verify", bin, db),
+		"auth optional pam_permit.so",
+	}
+}
+
 // startJumpHost starts sshd with the database of e, which the service user
-// owns, behind pam-verify.
-func startJumpHost(t *testing.T, e *env, extraPAM ...string) *jumpHost {
+// owns, behind the auth lines that auth makes for the binary and database.
+func startJumpHost(t *testing.T, e *env, auth func(bin, db string) []string) *jumpHost {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "smartmfa-sshd-")
 	if err != nil {
@@ -86,17 +110,13 @@ func startJumpHost(t *testing.T, e *env, extraPAM ...string) *jumpHost {
 		t.Fatal(err)
 	}
 
-	// The PAM service: the README's lines in place of "@include common-auth".
+	// The PAM service: auth lines in place of "@include common-auth".
 	bin := binaryForAll(t)
 	pamFile := filepath.Join("/etc/pam.d", name)
-	pam := strings.Join(append([]string{
-		"auth optional pam_echo.so smartmfa: enter the 6-digit code from your authenticator app",
-		fmt.Sprintf("auth optional pam_exec.so stdout quiet %s --db %s pam-verify --notice [--setup-hint=ssh -p 2222 jump]", bin, e.db),
-		fmt.Sprintf("auth required pam_exec.so quiet expose_authtok %s --db %s pam-verify", bin, e.db),
-		"auth optional pam_permit.so",
+	pam := strings.Join(append(auth(bin, e.db),
 		"account required pam_permit.so",
 		"session required pam_permit.so",
-	}, extraPAM...), "\n") + "\n"
+	), "\n") + "\n"
 	if err := os.WriteFile(pamFile, []byte(pam), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +296,7 @@ func TestPAMVerifyBehindOpenSSH(t *testing.T) {
 	chownTree(t, e.dir, serviceUID, gid)
 	os.Chown(key, 0, gid)
 
-	h := startJumpHost(t, e)
+	h := startJumpHost(t, e, verifyAuth)
 	oath := func() string { return oathtool(t, u.setupKey, "") }
 
 	// The right code: in, and a command runs. The prompt says what to type.

@@ -98,7 +98,7 @@ func checkRootOwned(path string, fi os.FileInfo) error {
 // discards unless given log=) and to syslog's authpriv facility, where sshd's
 // own lines go.
 func (a *app) pamLog(o pamOptions, out pamOutcome) {
-	line := "smartmfa pam-verify: " + out.msg
+	line := "smartmfa " + o.command + ": " + out.msg
 	if !o.quiet {
 		fmt.Fprintln(a.stderr, line)
 	}

@@ -20,7 +20,7 @@ func checkRootOwned(path string, _ os.FileInfo) error {
 
 func (a *app) pamLog(o pamOptions, out pamOutcome) {
 	if !o.quiet {
-		fmt.Fprintln(a.stderr, "smartmfa pam-verify: "+out.msg)
+		fmt.Fprintln(a.stderr, "smartmfa "+o.command+": "+out.msg)
 	}
 }
 

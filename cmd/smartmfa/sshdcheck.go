@@ -183,9 +183,10 @@ var sshdLines = []string{
 // pamLines are the PAM lines of the set-up, for binary.
 func pamLines(binary string) []string {
 	return []string{
+		"auth optional  pam_exec.so stdout quiet " + binary + " pam-enrol",
 		"auth optional  pam_echo.so smartmfa: enter the 6-digit code from your authenticator app",
 		"auth optional  pam_exec.so stdout quiet " + binary + " pam-verify --notice",
-		"auth required  pam_exec.so quiet expose_authtok " + binary + " pam-verify",
+		"auth required  pam_exec.so stdout quiet expose_authtok " + binary + " pam-verify",
 		"auth optional  pam_permit.so",
 	}
 }
@@ -255,7 +256,7 @@ type pamLine struct {
 func checkPAMFile(text, binary string) []finding {
 	var out []finding
 	var lines []pamLine
-	verify, notice := -1, -1
+	verify, notice, enrol := -1, -1, -1
 	for i, raw := range strings.Split(text, "\n") {
 		line := strings.TrimSpace(raw)
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -272,7 +273,10 @@ func checkPAMFile(text, binary string) []finding {
 			continue
 		}
 		pl := pamLine{n: i + 1, control: fields[1], module: filepath.Base(fields[2]), args: fields[3:], text: line}
-		if pl.module == "pam_exec.so" && execsPAMVerify(pl.args) {
+		if pl.module == "pam_exec.so" && execsSmartmfa(pl.args, "pam-enrol") && enrol < 0 {
+			enrol = len(lines)
+		}
+		if pl.module == "pam_exec.so" && execsSmartmfa(pl.args, "pam-verify") {
 			if hasArg(pl.args, "--notice") {
 				if notice < 0 {
 					notice = len(lines)
@@ -312,9 +316,6 @@ func checkPAMFile(text, binary string) []finding {
 	if !hasArg(v.args, "quiet") {
 		out = append(out, finding{false, fmt.Sprintf("line %d: pam_exec lacks quiet: users would read \"... failed: exit code 1\"", v.n)})
 	}
-	if hasArg(v.args, "stdout") {
-		out = append(out, finding{false, fmt.Sprintf("line %d: the pam-verify line has stdout: its log line would go to the user; drop it", v.n)})
-	}
 	prog := pamExecProgram(v.args)
 	out = append(out, checkBinary(v.n, prog, binary)...)
 
@@ -348,6 +349,27 @@ func checkPAMFile(text, binary string) []finding {
 		out = append(out, finding{false, fmt.Sprintf("line %d: the --notice line wants \"auth optional pam_exec.so stdout quiet ... pam-verify --notice\"", lines[notice].n)})
 	default:
 		out = append(out, finding{true, fmt.Sprintf("line %d: the notice before the prompt", lines[notice].n)})
+	}
+	switch {
+	case enrol < 0:
+		out = append(out, finding{false, "no pam-enrol line: users without MFA whose account requires it are refused at SSH login, " +
+			"rather than shown the set-up there (optional, recommended)"})
+	case enrol > verify:
+		out = append(out, finding{false, fmt.Sprintf("line %d: the pam-enrol line comes after pam-verify, where sshd never shows it; move it before", lines[enrol].n)})
+	case !hasArg(lines[enrol].args, "stdout") || hasArg(lines[enrol].args, "expose_authtok") || lines[enrol].control != "optional":
+		out = append(out, finding{false, fmt.Sprintf("line %d: the pam-enrol line wants \"auth optional pam_exec.so stdout quiet ... pam-enrol\"", lines[enrol].n)})
+	default:
+		e := lines[enrol]
+		out = append(out, finding{true, fmt.Sprintf("line %d: the MFA set-up before the prompt", e.n)})
+		for _, f := range checkBinary(e.n, pamExecProgram(e.args), binary) {
+			if !f.ok {
+				out = append(out, f)
+			}
+		}
+		if !hasArg(v.args, "stdout") {
+			out = append(out, finding{false, fmt.Sprintf("line %d: the pam-verify line lacks stdout: users who set up MFA at login "+
+				"are not told it worked; add it (pam-verify then logs to syslog only)", v.n)})
+		}
 	}
 	return out
 }
@@ -449,15 +471,16 @@ func pamExecProgram(args []string) string {
 	return ""
 }
 
-// execsPAMVerify tells a pam_exec line that runs smartmfa pam-verify.
-func execsPAMVerify(args []string) bool {
+// execsSmartmfa tells a pam_exec line that runs smartmfa's command (pam-verify
+// or pam-enrol).
+func execsSmartmfa(args []string, command string) bool {
 	prog := pamExecProgram(args)
 	if prog == "" {
 		return false
 	}
 	for i, a := range args {
 		if a == prog {
-			return hasArg(args[i+1:], "pam-verify")
+			return hasArg(args[i+1:], command)
 		}
 	}
 	return false

@@ -40,9 +40,10 @@ session    required     pam_loginuid.so
 
 func goodPAM(bin string) string {
 	return strings.ReplaceAll(`# smartmfa in place of @include common-auth
+auth optional  pam_exec.so stdout quiet BIN pam-enrol --qr light
 auth optional  pam_echo.so smartmfa: enter the 6-digit code from your authenticator app
 auth optional  pam_exec.so stdout quiet BIN pam-verify --notice [--setup-hint=ssh -p 2222 jump]
-auth required  pam_exec.so quiet expose_authtok BIN --db /var/lib/smartmfa/smartmfa.db pam-verify
+auth required  pam_exec.so stdout quiet expose_authtok BIN --db /var/lib/smartmfa/smartmfa.db pam-verify
 auth optional  pam_permit.so
 
 account    required     pam_nologin.so
@@ -119,7 +120,8 @@ func TestSSHDCheckDebianDefaults(t *testing.T) {
 		"FIX  no auth line runs pam_exec.so ... smartmfa pam-verify",
 		"  AuthenticationMethods publickey,keyboard-interactive:pam",
 		"  KbdInteractiveAuthentication yes",
-		"  auth required  pam_exec.so quiet expose_authtok "+e.bin+" pam-verify",
+		"  auth optional  pam_exec.so stdout quiet "+e.bin+" pam-enrol",
+		"  auth required  pam_exec.so stdout quiet expose_authtok "+e.bin+" pam-verify",
 		"  auth optional  pam_permit.so",
 	)
 }
@@ -127,6 +129,7 @@ func TestSSHDCheckDebianDefaults(t *testing.T) {
 func TestSSHDCheckFindsEachFault(t *testing.T) {
 	e := newSSHDCheckEnv(t)
 	good := goodPAM(e.bin)
+	enrolLine := "auth optional  pam_exec.so stdout quiet " + e.bin + " pam-enrol --qr light"
 	for _, c := range []struct {
 		name, sshdT, pam string
 		want             []string
@@ -146,21 +149,32 @@ func TestSSHDCheckFindsEachFault(t *testing.T) {
 		{"a sufficient line first", goodSSHD, "auth sufficient pam_rootok.so\n" + good,
 			[]string{"FIX  line 1: auth sufficient pam_rootok.so can end or skip the stack before pam-verify"}},
 		{"optional", goodSSHD, strings.Replace(good, "auth required  pam_exec", "auth optional pam_exec", 1),
-			[]string{"FIX  line 4: pam-verify is optional; want required"}},
+			[]string{"FIX  line 5: pam-verify is optional; want required"}},
 		{"no expose_authtok", goodSSHD, strings.Replace(good, "quiet expose_authtok", "quiet", 1),
-			[]string{"FIX  line 4: pam_exec lacks expose_authtok"}},
-		{"not quiet", goodSSHD, strings.Replace(good, "pam_exec.so quiet expose_authtok", "pam_exec.so expose_authtok", 1),
-			[]string{"FIX  line 4: pam_exec lacks quiet"}},
+			[]string{"FIX  line 5: pam_exec lacks expose_authtok"}},
+		{"not quiet", goodSSHD, strings.Replace(good, "pam_exec.so stdout quiet expose_authtok", "pam_exec.so stdout expose_authtok", 1),
+			[]string{"FIX  line 5: pam_exec lacks quiet"}},
 		{"no pam_permit", goodSSHD, strings.Replace(good, "auth optional  pam_permit.so\n", "", 1),
 			[]string{"FIX  no auth pam_permit.so line after pam-verify"}},
 		{"no pam_echo", goodSSHD, strings.Replace(good, "auth optional  pam_echo.so", "#", 1),
 			[]string{"FIX  no pam_echo.so line before pam-verify"}},
-		{"no notice", goodSSHD, strings.Replace(good, "auth optional  pam_exec.so stdout", "#", 1),
+		{"no notice", goodSSHD, strings.Replace(good, "auth optional  pam_exec.so stdout quiet "+e.bin+" pam-verify", "#", 1),
 			[]string{"FIX  no pam-verify --notice line"}},
+		{"no pam-enrol", goodSSHD, strings.Replace(good, "auth optional  pam_exec.so stdout quiet "+e.bin+" pam-enrol", "#", 1),
+			[]string{"FIX  no pam-enrol line"}},
+		{"pam-enrol after pam-verify", goodSSHD, strings.Replace(strings.Replace(good, enrolLine+"\n", "", 1),
+			"auth optional  pam_permit.so\n", "auth optional  pam_permit.so\n"+enrolLine+"\n", 1),
+			[]string{"FIX  line 6: the pam-enrol line comes after pam-verify"}},
+		{"pam-enrol without stdout", goodSSHD, strings.Replace(good, "pam_exec.so stdout quiet "+e.bin+" pam-enrol", "pam_exec.so quiet "+e.bin+" pam-enrol", 1),
+			[]string{"FIX  line 2: the pam-enrol line wants"}},
+		{"pam-verify without stdout beside pam-enrol", goodSSHD, strings.Replace(good, "pam_exec.so stdout quiet expose_authtok", "pam_exec.so quiet expose_authtok", 1),
+			[]string{"FIX  line 5: the pam-verify line lacks stdout"}},
+		{"pam-enrol's program", goodSSHD, strings.Replace(good, e.bin+" pam-enrol", "smartmfa pam-enrol", 1),
+			[]string{`FIX  line 2: pam_exec runs "smartmfa"; it needs an absolute path`}},
 		{"a relative path", goodSSHD, strings.ReplaceAll(good, e.bin, "smartmfa"),
-			[]string{`FIX  line 4: pam_exec runs "smartmfa"; it needs an absolute path`}},
+			[]string{`FIX  line 5: pam_exec runs "smartmfa"; it needs an absolute path`}},
 		{"a missing binary", goodSSHD, strings.ReplaceAll(good, e.bin, "/nonexistent/smartmfa"),
-			[]string{"FIX  line 4: /nonexistent/smartmfa: no such file or directory (this smartmfa is " + e.bin + ")"}},
+			[]string{"FIX  line 5: /nonexistent/smartmfa: no such file or directory (this smartmfa is " + e.bin + ")"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := e.check(c.sshdT, c.pam)

@@ -102,3 +102,13 @@ func TestCommandsUseTheStoreOnlyForPaths(t *testing.T) {
 		})
 	}
 }
+
+// TestQRCodeIsALeaf: the QR drawing that the console and pam-enrol share
+// knows nothing of smartmfa, so either may use it without a layer between.
+func TestQRCodeIsALeaf(t *testing.T) {
+	for _, d := range deps(t, module+"/internal/qrcode") {
+		if strings.HasPrefix(d, module+"/") && d != module+"/internal/qrcode" {
+			t.Errorf("internal/qrcode imports %s", d)
+		}
+	}
+}

@@ -90,6 +90,16 @@ func newRecoveryCodes(rnd io.Reader) ([]string, error) {
 	return out, nil
 }
 
+// recoveryHashes are the stored forms of codes drawn by newRecoveryCodes.
+func recoveryHashes(userID int64, codes []string) [][]byte {
+	out := make([][]byte, len(codes))
+	for i, c := range codes {
+		n, _ := normalizeRecovery(c)
+		out[i] = hashRecovery(userID, n)
+	}
+	return out
+}
+
 // hashRecovery binds a normalized code to its user. The codes carry 50 random
 // bits, so a fast hash suffices; argon2 per code would make login slow.
 func hashRecovery(userID int64, normalized string) []byte {

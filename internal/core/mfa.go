@@ -70,20 +70,53 @@ func (s *Service) BeginEnrollment(ctx context.Context, sess Session) (Enrollment
 		if _, err := io.ReadFull(s.cfg.Rand, secret); err != nil {
 			return err
 		}
-		sealed, keyID, err := s.keys.seal(s.cfg.Rand, secret, u.AccountID, u.ID)
-		if err != nil {
+		if err := s.putPendingSecret(ctx, q, u, secret); err != nil {
 			return err
 		}
-		err = db.PutPendingMFA(ctx, q, db.MFA{UserID: u.ID, Secret: sealed, KeyID: keyID, Algorithm: string(SHA1),
-			Digits: totpDigits, Period: totpPeriod, CreatedAt: s.now().UnixNano()})
-		if err != nil {
+		// Recovery codes an SSH login showed with an earlier secret belong
+		// to that secret's display, not to this one.
+		if err := db.DeletePendingRecoveryCodes(ctx, q, u.ID); err != nil {
 			return err
 		}
-		en = Enrollment{Issuer: s.cfg.Issuer, Account: s.cfg.Issuer + ":" + u.Username,
-			URI: otpauthURI(s.cfg.Issuer, u.Username, secret), SetupKey: groupKey(secret), secret: secret}
+		en = s.enrollment(u, secret)
 		return s.audit(ctx, q, sess, event{account: u.AccountID, action: ActionMFASetupStarted, target: u})
 	})
 	return en, err
+}
+
+// putPendingSecret stores secret, encrypted for its row, as the user's
+// pending authenticator.
+func (s *Service) putPendingSecret(ctx context.Context, q db.Querier, u db.User, secret []byte) error {
+	sealed, keyID, err := s.keys.seal(s.cfg.Rand, secret, u.AccountID, u.ID)
+	if err != nil {
+		return err
+	}
+	return db.PutPendingMFA(ctx, q, db.MFA{UserID: u.ID, Secret: sealed, KeyID: keyID, Algorithm: string(SHA1),
+		Digits: totpDigits, Period: totpPeriod, CreatedAt: s.now().UnixNano()})
+}
+
+// enrollment is what the user is shown to add secret to an app.
+func (s *Service) enrollment(u db.User, secret []byte) Enrollment {
+	return Enrollment{Issuer: s.cfg.Issuer, Account: s.cfg.Issuer + ":" + u.Username,
+		URI: otpauthURI(s.cfg.Issuer, u.Username, secret), SetupKey: groupKey(secret), secret: secret}
+}
+
+// confirmMFA activates a user's pending authenticator with its first code,
+// checked by checkCode (the replay guard, the counter and its lock, the
+// audit of a failure), and has storeCodes put the recovery codes in place.
+// Both the console's set-up and an SSH login's confirm here.
+func (s *Service) confirmMFA(ctx context.Context, q db.Querier, sess Session, u db.User, m db.MFA, code, detail string,
+	storeCodes func() error) error {
+	if _, err := s.checkCode(ctx, q, sess, u, m, code, codeTOTP); err != nil {
+		return err
+	}
+	if err := db.ActivateMFA(ctx, q, u.ID, s.now().UnixNano()); err != nil {
+		return err
+	}
+	if err := storeCodes(); err != nil {
+		return err
+	}
+	return s.audit(ctx, q, sess, event{account: u.AccountID, action: ActionMFAEnabled, target: u, detail: detail})
 }
 
 // ConfirmEnrollment activates the pending authenticator with its first code
@@ -111,25 +144,14 @@ func (s *Service) ConfirmEnrollment(ctx context.Context, sess Session, code stri
 		if err != nil {
 			return err
 		}
-		if _, err := s.checkCode(ctx, q, sess, u, m, code, kind); err != nil {
-			return err
-		}
-		if err := db.ActivateMFA(ctx, q, u.ID, s.now().UnixNano()); err != nil {
-			return err
-		}
-		hashes := make([][]byte, len(codes))
-		for i, c := range codes {
-			n, _ := normalizeRecovery(c)
-			hashes[i] = hashRecovery(u.ID, n)
-		}
-		if err := db.ReplaceRecoveryCodes(ctx, q, u.ID, hashes); err != nil {
+		err = s.confirmMFA(ctx, q, sess, u, m, code, "", func() error {
+			return db.ReplaceRecoveryCodes(ctx, q, u.ID, recoveryHashes(u.ID, codes))
+		})
+		if err != nil {
 			return err
 		}
 		out.stage = StageSignedIn
-		if err := s.trustOrigin(ctx, q, out); err != nil {
-			return err
-		}
-		return s.audit(ctx, q, sess, event{account: u.AccountID, action: ActionMFAEnabled, target: u})
+		return s.trustOrigin(ctx, q, out)
 	})
 	if err != nil {
 		return nil, sess, attemptErr(err)

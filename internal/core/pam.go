@@ -17,7 +17,8 @@ import (
 // check, so the replay guard, the failure counter and its lock, recovery
 // codes and the audit trail are the console's; nothing here is a rule of its
 // own but the policy for users without MFA (google-authenticator-libpam's
-// nullok, decided by the account's require-MFA setting).
+// nullok, decided by the account's require-MFA setting). Users without MFA
+// whose account requires it set it up at the login itself: see pamenrol.go.
 
 // Errors of VerifyExternalCode besides the code's own (ErrInvalidCode,
 // ErrCodeReused, ErrMalformedCode, *LockedError, ErrMFADisabled).
@@ -49,6 +50,7 @@ const (
 	PassedRecovery                            // a recovery code, now spent
 	PassedNoMFA                               // no MFA, and the account does not require it
 	PassedUnknown                             // no such user, and AllowUnknown
+	PassedEnrolled                            // the first code of the set-up pam-enrol showed: MFA is now active
 )
 
 func (v ExternalVerdict) String() string {
@@ -61,6 +63,8 @@ func (v ExternalVerdict) String() string {
 		return "no MFA, not required by the account"
 	case PassedUnknown:
 		return "not a smartmfa user, allowed"
+	case PassedEnrolled:
+		return "authenticator code, MFA set up"
 	}
 	return "refused"
 }
@@ -85,7 +89,9 @@ const pamPrefix = "pam:"
 // VerifyExternalCode checks the second factor of a user whom another program
 // has already authenticated. A user with MFA must give a current code or an
 // unused recovery code; a user without MFA passes only where their account
-// does not require it; an unknown or disabled user is refused. It returns why
+// does not require it, or with the first code of the set-up that
+// BeginExternalEnrollment showed them, which activates their MFA and the
+// recovery codes shown last; an unknown or disabled user is refused. It returns why
 // the check passed, or why not: the code's own errors as the console gets
 // them, ErrMFARequired, ErrUnknownUser, ErrUserDisabled, or ErrUnavailable
 // when the attempt could not be recorded. Every answer but a malformed code,
@@ -125,10 +131,20 @@ func (s *Service) VerifyExternalCode(ctx context.Context, c ExternalCheck) (Exte
 			return err
 		}
 		if u.MFAState != "active" {
-			if acct.RequireMFA {
+			enrolling, err := externalEnrolling(ctx, q, u)
+			switch {
+			case err != nil:
+				return err
+			case !acct.RequireMFA:
+				verdict = PassedNoMFA
+			case !enrolling:
 				return refuse(ErrMFARequired, "SSH login: the account requires MFA and the user has none")
+			default:
+				if err := s.confirmExternalEnrollment(ctx, q, sess, u, code, kind, codeErr); err != nil {
+					return err
+				}
+				verdict = PassedEnrolled
 			}
-			verdict = PassedNoMFA
 		} else {
 			if codeErr != nil {
 				return codeErr // changes nothing and counts nothing, as in the console
@@ -172,6 +188,7 @@ func (s *Service) externalUser(ctx context.Context, q db.Querier, name string) (
 type ExternalStatus struct {
 	Known       bool      // a smartmfa user, enabled
 	HasMFA      bool      // MFA active: a code is needed
+	Enrolling   bool      // a set-up shown at SSH login (pam-enrol) awaits its first code
 	RequireMFA  bool      // the account requires MFA
 	LockedUntil time.Time // zero when codes are not locked
 	MFADisabled bool      // too many wrong codes: an administrator must remove MFA
@@ -206,26 +223,37 @@ func (s *Service) ExternalStatus(ctx context.Context, username string) (External
 		return st, translate(err)
 	}
 	st.Known, st.RequireMFA = true, acct.RequireMFA
-	if u.MFAState != "active" {
+	enrolling, err := externalEnrolling(ctx, s.db, u)
+	if err != nil {
+		return st, translate(err)
+	}
+	st.HasMFA, st.Enrolling = u.MFAState == "active", enrolling && acct.RequireMFA
+	if !st.HasMFA && !st.Enrolling {
 		return st, nil
 	}
 	m, err := db.MFAByUser(ctx, s.db, u.ID)
 	if err != nil {
 		return st, translate(err)
 	}
+	return st, translate(s.codeStatus(ctx, s.db, &st, u, m))
+}
+
+// codeStatus fills in the state of a user's codes: the counter, a lock, MFA
+// disabled, and why the last code at an SSH login was refused.
+func (s *Service) codeStatus(ctx context.Context, q db.Querier, st *ExternalStatus, u db.User, m db.MFA) error {
 	now := s.now()
-	st.HasMFA, st.Failures, st.MFADisabled = true, m.Failures, m.Failures >= disableMFAAfter
+	st.Failures, st.MFADisabled = m.Failures, m.Failures >= disableMFAAfter
 	if m.LockedUntil > now.UnixNano() {
 		st.LockedUntil = time.Unix(0, m.LockedUntil).UTC()
 	}
 	if m.Failures == 0 {
-		return st, nil // the latest check of a code passed
+		return nil // the latest check of a code passed
 	}
 	// The trail says why; the account's newest events are on its index, so
 	// this reads a bounded number of them however large the account.
-	events, err := db.ListAudit(ctx, s.db, u.AccountID, 0, auditScan)
+	events, err := db.ListAudit(ctx, q, u.AccountID, 0, auditScan)
 	if err != nil {
-		return st, translate(err)
+		return err
 	}
 	since := now.Add(-recentRefusal).UnixNano()
 	for _, e := range events {
@@ -242,7 +270,7 @@ func (s *Service) ExternalStatus(ctx context.Context, username string) (External
 			break
 		}
 	}
-	return st, nil
+	return nil
 }
 
 // OpenExisting opens a Service on a database and a key file that must both

@@ -77,7 +77,8 @@ type RecoveryCode struct {
 	UsedAt int64
 }
 
-// ReplaceRecoveryCodes stores a user's new set of hashed codes.
+// ReplaceRecoveryCodes stores a user's new set of hashed codes, in place of
+// every code they had, pending ones included.
 func ReplaceRecoveryCodes(ctx context.Context, q Querier, userID int64, hashes [][]byte) error {
 	if _, err := q.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
 		return Translate(err)
@@ -90,9 +91,10 @@ func ReplaceRecoveryCodes(ctx context.Context, q Querier, userID int64, hashes [
 	return nil
 }
 
-// UnusedRecoveryCodes returns a user's codes not yet used.
+// UnusedRecoveryCodes returns a user's codes not yet used, pending ones left out.
 func UnusedRecoveryCodes(ctx context.Context, q Querier, userID int64) ([]RecoveryCode, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, hash, used_at FROM recovery_codes WHERE user_id = ? AND used_at = 0 ORDER BY id`, userID)
+	rows, err := q.QueryContext(ctx, `
+		SELECT id, hash, used_at FROM recovery_codes WHERE user_id = ? AND used_at = 0 AND pending = 0 ORDER BY id`, userID)
 	if err != nil {
 		return nil, Translate(err)
 	}
@@ -111,12 +113,54 @@ func UnusedRecoveryCodes(ctx context.Context, q Querier, userID int64) ([]Recove
 // UseRecoveryCode marks a code used if it was not already; it reports whether
 // this call did, so one code cannot sign in twice.
 func UseRecoveryCode(ctx context.Context, q Querier, id, at int64) (bool, error) {
-	res, err := q.ExecContext(ctx, `UPDATE recovery_codes SET used_at = ? WHERE id = ? AND used_at = 0`, at, id)
+	res, err := q.ExecContext(ctx, `UPDATE recovery_codes SET used_at = ? WHERE id = ? AND used_at = 0 AND pending = 0`, at, id)
 	if err != nil {
 		return false, Translate(err)
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// PutPendingRecoveryCodes stores the hashed codes shown with a pending
+// set-up, in place of the pending ones shown before; they are no use until
+// ActivatePendingRecoveryCodes.
+func PutPendingRecoveryCodes(ctx context.Context, q Querier, userID int64, hashes [][]byte) error {
+	if err := DeletePendingRecoveryCodes(ctx, q, userID); err != nil {
+		return err
+	}
+	for _, h := range hashes {
+		if _, err := q.ExecContext(ctx, `INSERT INTO recovery_codes (user_id, hash, pending) VALUES (?, ?, 1)`, userID, h); err != nil {
+			return Translate(err)
+		}
+	}
+	return nil
+}
+
+// DeletePendingRecoveryCodes drops the codes shown with a pending set-up.
+func DeletePendingRecoveryCodes(ctx context.Context, q Querier, userID int64) error {
+	_, err := q.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = ? AND pending = 1`, userID)
+	return Translate(err)
+}
+
+// PendingRecoveryCodes counts the codes shown with a user's pending set-up.
+func PendingRecoveryCodes(ctx context.Context, q Querier, userID int64) (int, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM recovery_codes WHERE user_id = ? AND pending = 1`, userID).Scan(&n)
+	return n, Translate(err)
+}
+
+// ActivatePendingRecoveryCodes makes the pending codes a user's recovery
+// codes, in place of any others, and returns how many there are.
+func ActivatePendingRecoveryCodes(ctx context.Context, q Querier, userID int64) (int, error) {
+	if _, err := q.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = ? AND pending = 0`, userID); err != nil {
+		return 0, Translate(err)
+	}
+	res, err := q.ExecContext(ctx, `UPDATE recovery_codes SET pending = 0 WHERE user_id = ? AND pending = 1`, userID)
+	if err != nil {
+		return 0, Translate(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 // MFAKeyIDs returns the distinct ids of the keys that encrypt stored secrets;

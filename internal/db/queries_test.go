@@ -113,6 +113,62 @@ func TestRecoveryCodeSingleUse(t *testing.T) {
 	}
 }
 
+// TestPendingRecoveryCodesAreNoUse: codes shown with a pending set-up are
+// neither listed, counted nor spent until they are activated, and then
+// replace the user's other codes.
+func TestPendingRecoveryCodesAreNoUse(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t)
+	u := seedUser(t, d, "bob")
+	if err := db.PutPendingMFA(ctx, d, db.MFA{UserID: u.ID, Secret: []byte{1}, KeyID: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ReplaceRecoveryCodes(ctx, d, u.ID, [][]byte{{9}}); err != nil { // an earlier set
+		t.Fatal(err)
+	}
+	old, _ := db.UnusedRecoveryCodes(ctx, d, u.ID)
+	for _, set := range [][][]byte{{{1}, {2}}, {{3}, {4}, {5}}} { // each try replaces the last
+		if err := db.PutPendingRecoveryCodes(ctx, d, u.ID, set); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := db.PendingRecoveryCodes(ctx, d, u.ID); n != 3 || err != nil {
+		t.Fatalf("pending codes: %d, %v; want 3", n, err)
+	}
+	if codes, _ := db.UnusedRecoveryCodes(ctx, d, u.ID); len(codes) != 1 || codes[0].ID != old[0].ID {
+		t.Fatalf("unused codes while pending: %+v, want only the earlier one", codes)
+	}
+	var pendingID int64
+	if err := d.QueryRowContext(ctx, `SELECT min(id) FROM recovery_codes WHERE pending = 1`).Scan(&pendingID); err != nil {
+		t.Fatal(err)
+	}
+	if used, err := db.UseRecoveryCode(ctx, d, pendingID, 5); used || err != nil {
+		t.Fatalf("spending a pending code: %v, %v", used, err)
+	}
+	if n, err := db.ActivatePendingRecoveryCodes(ctx, d, u.ID); n != 3 || err != nil {
+		t.Fatalf("activated %d, %v; want 3", n, err)
+	}
+	codes, _ := db.UnusedRecoveryCodes(ctx, d, u.ID)
+	if len(codes) != 3 || codes[0].ID != pendingID {
+		t.Fatalf("after activation: %+v, want the three pending codes alone", codes)
+	}
+	if n, _ := db.PendingRecoveryCodes(ctx, d, u.ID); n != 0 {
+		t.Errorf("%d codes still pending", n)
+	}
+	if err := db.PutPendingRecoveryCodes(ctx, d, u.ID, [][]byte{{7}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeletePendingRecoveryCodes(ctx, d, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := db.PendingRecoveryCodes(ctx, d, u.ID); n != 0 {
+		t.Errorf("DeletePendingRecoveryCodes left %d", n)
+	}
+	if codes, _ := db.UnusedRecoveryCodes(ctx, d, u.ID); len(codes) != 3 {
+		t.Errorf("DeletePendingRecoveryCodes touched the active codes: %d left", len(codes))
+	}
+}
+
 // TestMFAKeyIDs lists each key once, in order, and nothing without secrets.
 func TestMFAKeyIDs(t *testing.T) {
 	d := openTest(t)

@@ -14,7 +14,7 @@ import (
 )
 
 // The top edge of the QR code's top-left finder pattern, a dark bar of
-// seven modules over the quiet zone and the separator, as renderQR draws
+// seven modules over the quiet zone and the separator, as qrcode.HalfBlocks draws
 // it for each polarity: inkDark (dark glyphs, a light terminal or colours
 // on) and light ink (a dark terminal without colours).
 const (

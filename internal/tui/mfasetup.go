@@ -8,6 +8,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/smartnumbers/smartmfa/internal/core"
+	"github.com/smartnumbers/smartmfa/internal/qrcode"
 )
 
 // setup enrols an authenticator: it shows the QR code, the account name and
@@ -90,13 +91,13 @@ func (s *setup) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, flashCmd("Could not start set-up: "+s.c.describe(msg.err), true)
 		}
 		s.en, s.loaded = msg.en, true
-		s.qr = renderQR(s.en.URI, s.inkDark)
+		s.qr = qrcode.HalfBlocks(s.en.URI, s.inkDark)
 	case enrolledMsg:
 		return s, s.enrolled(msg)
 	case tea.KeyMsg:
 		if key.Matches(msg, s.c.keys.InvertQR) && s.c.st.Plain && s.qr != nil {
 			s.inkDark = !s.inkDark
-			s.qr = renderQR(s.en.URI, s.inkDark)
+			s.qr = qrcode.HalfBlocks(s.en.URI, s.inkDark)
 			return s, nil
 		}
 		ev, cmd := s.f.update(msg)

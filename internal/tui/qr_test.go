@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/smartnumbers/smartmfa/internal/core"
+	"github.com/smartnumbers/smartmfa/internal/qrcode"
 )
 
 // enrollmentFor begins an enrolment for a new user and returns it.
@@ -36,7 +37,7 @@ func enrollmentFor(t *testing.T, username string) core.Enrollment {
 // key needs in an 80-column window, and the menu, flash and help lines in 24.
 func TestQRFitsBesideTheKey(t *testing.T) {
 	en := enrollmentFor(t, "abcdefghijklmnop")
-	lines := renderQR(en.URI, true)
+	lines := qrcode.HalfBlocks(en.URI, true)
 	w, h := utf8.RuneCountInString(lines[0]), len(lines)
 	t.Logf("URI of %d characters: QR of %dx%d cells", len(en.URI), w, h)
 	if w+2+keyWidth > 80 || h+3 > 24 {
@@ -80,7 +81,7 @@ func TestQRScansOnDarkAndLightThemes(t *testing.T) {
 	for _, th := range themes {
 		t.Run(th.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "qr.png")
-			writeScreenshot(t, path, renderQR(en.URI, th.inkDark), th)
+			writeScreenshot(t, path, qrcode.HalfBlocks(en.URI, th.inkDark), th)
 			out, err := exec.Command(zbar, "--raw", "-q", path).Output()
 			if err != nil {
 				t.Fatalf("zbarimg could not read the code: %v", err)

@@ -154,7 +154,7 @@ func TestQRFollowsTheTerminal(t *testing.T) {
 	}
 }
 
-// checkQR reads half-block QR rows, as renderQR draws them with a quiet
+// checkQR reads half-block QR rows, as qrcode.HalfBlocks draws them with a quiet
 // zone of one module, into modules (ink is dark when inkIsDark) and checks
 // what makes a code readable and right way round: a light quiet zone and
 // three finder patterns, each a dark ring, a light ring and a dark centre

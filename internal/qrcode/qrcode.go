@@ -1,4 +1,8 @@
-package tui
+// Package qrcode draws QR codes as lines of half-block characters, two
+// modules to a character cell, for a terminal: the console's MFA set-up and
+// the QR that `smartmfa pam-enrol` prints into sshd's code prompt. It knows
+// nothing of smartmfa but text in, lines out.
+package qrcode
 
 import (
 	"strings"
@@ -7,20 +11,22 @@ import (
 	"github.com/mdp/qrterminal/v3"
 )
 
-// maxQRText bounds what is drawn as a QR code: far above any otpauth URI
+// MaxText bounds what is drawn as a QR code: far above any otpauth URI
 // core builds, far below what QR holds at level L (qrterminal cannot report
 // an overflow and would panic).
-const maxQRText = 1000
+const MaxText = 1000
 
-// renderQR draws text as a QR code of half blocks, level L, with a quiet
-// zone of one module: two modules per character cell, stacked.
+// HalfBlocks draws text as a QR code of half blocks, level L, with a quiet
+// zone of one module: two modules per character cell, stacked. It returns
+// nil for empty text or text longer than MaxText.
 //
 // qrterminal draws the light modules as ink (its glyphs are meant for light
 // text on a dark terminal). With inkDark the glyphs are swapped so that ink
 // is a dark module: what a block styled dark on light needs, and what a
-// plain light-themed terminal shows right. Every row has the same width.
-func renderQR(text string, inkDark bool) []string {
-	if text == "" || len(text) > maxQRText {
+// plain light-themed terminal shows right. Without it, a plain dark-themed
+// terminal shows it right. Every row has the same width.
+func HalfBlocks(text string, inkDark bool) []string {
+	if text == "" || len(text) > MaxText {
 		return nil
 	}
 	var b strings.Builder
