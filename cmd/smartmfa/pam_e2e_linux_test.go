@@ -271,19 +271,31 @@ func (h *jumpHost) mustRefuse(user, code, why string) string {
 	return prompt
 }
 
+// jumpHostEnv is the README's shared install for the sshd tests: the
+// database is the service user's; the key is root's with the service's group
+// reading it, so that the test, as root, reads it too. toService gives the
+// files back to that arrangement after the test has written them as root. It
+// skips where no sshd can run or the test is not root.
+func jumpHostEnv(t *testing.T) (e *env, toService func()) {
+	t.Helper()
+	needJumpHost(t)
+	gid := needRootAndService(t)
+	e, _ = serviceEnv(t, gid)
+	os.Chmod(e.dir, 0o755)
+	key := filepath.Join(e.dir, keyFileName)
+	toService = func() {
+		chownTree(t, e.dir, serviceUID, gid)
+		os.Chown(key, 0, gid)
+	}
+	os.Chown(key, 0, gid)
+	os.Chmod(key, 0o640)
+	return e, toService
+}
+
 // TestPAMVerifyBehindOpenSSH runs the README's set-up: OpenSSH's sshd asks for
 // the key, then pam_exec runs pam-verify for the code.
 func TestPAMVerifyBehindOpenSSH(t *testing.T) {
-	needJumpHost(t)
-	gid := needRootAndService(t)
-	// The database is the service user's, as in the README; the key is
-	// root's with the service's group reading it (the README's shared
-	// install), so that the test, as root, reads it too.
-	e, _ := serviceEnv(t, gid)
-	os.Chmod(e.dir, 0o755)
-	key := filepath.Join(e.dir, keyFileName)
-	os.Chown(key, 0, gid)
-	os.Chmod(key, 0o640)
+	e, toService := jumpHostEnv(t)
 
 	sfx := fmt.Sprint(os.Getpid() % 100000)
 	mfa, nomfa := "mfa"+sfx, "nomfa"+sfx
@@ -293,8 +305,7 @@ func TestPAMVerifyBehindOpenSSH(t *testing.T) {
 	e.createAccount("strict", "sam"+sfx)
 	e.addUser("strict", nomfa)
 	e.ok("", "account", "require-mfa", "strict", "on")
-	chownTree(t, e.dir, serviceUID, gid)
-	os.Chown(key, 0, gid)
+	toService()
 
 	h := startJumpHost(t, e, verifyAuth)
 	oath := func() string { return oathtool(t, u.setupKey, "") }

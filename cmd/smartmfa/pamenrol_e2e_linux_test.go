@@ -78,23 +78,14 @@ func interactiveLogin(t *testing.T, c *ssh.Client, want string) string {
 // shown logs in and sets MFA up, the next login asks for a code and refuses
 // the set-up's, and a recovery code shown logs in once.
 func TestPAMEnrolBehindOpenSSH(t *testing.T) {
-	needJumpHost(t)
-	gid := needRootAndService(t)
-	e, _ := serviceEnv(t, gid)
-	// As in TestPAMVerifyBehindOpenSSH: the key is root's, the service's
-	// group reads it, so that the test, as root, reads it too.
-	os.Chmod(e.dir, 0o755)
-	key := filepath.Join(e.dir, keyFileName)
-	os.Chown(key, 0, gid)
-	os.Chmod(key, 0o640)
+	e, toService := jumpHostEnv(t)
 	sfx := fmt.Sprint(os.Getpid() % 100000)
 	user := "enrol" + sfx
 	unixUser(t, user)
 	e.createAccount("strict", "sam"+sfx)
 	e.addUser("strict", user)
 	e.ok("", "account", "require-mfa", "strict", "on")
-	chownTree(t, e.dir, serviceUID, gid)
-	os.Chown(key, 0, gid)
+	toService()
 	h := startJumpHost(t, e, enrolAuth)
 
 	// A first try with a wrong code: refused, after the set-up was shown.
