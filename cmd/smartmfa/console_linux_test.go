@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 )
 
 // startConsole runs `smartmfa --db` on a fresh pseudo-terminal of 80x24 as
@@ -21,11 +20,7 @@ import (
 // process started.
 func startConsole(t testing.TB, e *env, term string, args ...string) (*os.File, <-chan error, time.Time) {
 	t.Helper()
-	master, slave := openPTY(t)
-	ws := struct{ row, col, x, y uint16 }{24, 80, 0, 0}
-	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, slave.Fd(), syscall.TIOCSWINSZ, uintptr(unsafe.Pointer(&ws))); errno != 0 {
-		t.Fatalf("sizing the terminal: %v", errno)
-	}
+	master, slave := openPTY(t, 80, 24)
 	cmd := exec.Command(smartmfaBinary(t), append([]string{"--db", e.db}, args...)...)
 	cmd.Env = []string{"HOME=" + e.dir, "USER=tester", "TERM=" + term}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave

@@ -14,31 +14,19 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/smartnumbers/smartmfa/internal/vtscreen"
 )
 
-// openPTY opens a pseudo-terminal pair with the syscall package alone.
-func openPTY(t testing.TB) (master, slave *os.File) {
+// openPTY opens a pseudo-terminal pair of w x h (0 x 0: the kernel's size),
+// or skips the test where there is none.
+func openPTY(t testing.TB, w, h int) (master, slave *os.File) {
 	t.Helper()
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	master, slave, err := vtscreen.OpenPTY(w, h)
 	if err != nil {
-		t.Skipf("no pseudo-terminal here: %v", err)
+		t.Skip(err)
 	}
-	var unlock int32
-	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, m.Fd(), syscall.TIOCSPTLCK, uintptr(unsafe.Pointer(&unlock))); errno != 0 {
-		m.Close()
-		t.Skipf("unlocking the pseudo-terminal: %v", errno)
-	}
-	var n uint32
-	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, m.Fd(), syscall.TIOCGPTN, uintptr(unsafe.Pointer(&n))); errno != 0 {
-		m.Close()
-		t.Skipf("naming the pseudo-terminal: %v", errno)
-	}
-	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		m.Close()
-		t.Skipf("opening the pseudo-terminal: %v", err)
-	}
-	return m, s
+	return master, slave
 }
 
 // waitEchoOff polls the terminal until the program has turned echo off, so
@@ -73,7 +61,7 @@ func readUntil(t *testing.T, r *bufio.Reader, want string) {
 // typePasswords runs account create on a terminal and types two passwords.
 func typePasswords(t *testing.T, e *env, first, second string) (result, string) {
 	t.Helper()
-	master, slave := openPTY(t)
+	master, slave := openPTY(t, 0, 0)
 	defer master.Close()
 	cmd := exec.Command(smartmfaBinary(t), "--db", e.db, "account", "create", "acme", "--admin", "alice")
 	cmd.Env = []string{"HOME=" + e.dir, "USER=tester"}

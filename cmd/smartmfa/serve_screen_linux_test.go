@@ -10,7 +10,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 
 	gossh "golang.org/x/crypto/ssh"
 
@@ -30,14 +29,12 @@ type terminal struct {
 // reference of what serve must show.
 func localTerminal(t *testing.T, e *env, w, h int, term string, env ...string) *terminal {
 	t.Helper()
-	master, slave := openPTY(t)
+	master, slave := openPTY(t, w, h)
 	setWinsize := func(w, h int) {
-		ws := struct{ row, col, x, y uint16 }{uint16(h), uint16(w), 0, 0}
-		if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, master.Fd(), syscall.TIOCSWINSZ, uintptr(unsafe.Pointer(&ws))); errno != 0 {
-			t.Fatalf("sizing the terminal: %v", errno)
+		if err := vtscreen.Resize(master, w, h); err != nil {
+			t.Fatal(err)
 		}
 	}
-	setWinsize(w, h)
 	cmd := exec.Command(smartmfaBinary(t), "--db", e.db)
 	cmd.Env = append([]string{"HOME=" + e.dir, "USER=tester", "TERM=" + term}, env...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
@@ -102,30 +99,6 @@ func sshTerminalAt(t *testing.T, addr, name string, w, h int, term string, env .
 	return tm
 }
 
-// consoleTour is the same keys a user types: a wrong password, then
-// signing in, then Users, Account and My MFA from the top menu, and a
-// smaller window. Each screen leaves longer lines than the next one draws
-// at the same place, which is where text of the previous screen stayed
-// over serve (issue 8, item 1).
-func consoleTour() []vtscreen.Step {
-	const esc, tab, backtab, backspace, enter, left, right = "\x1b", "\t", "\x1b[Z", "\x7f", "\r", "\x1b[D", "\x1b[C"
-	step := func(name string, keys []string, want ...string) vtscreen.Step {
-		return vtscreen.Step{Name: name, Keys: keys, Want: want}
-	}
-	return []vtscreen.Step{
-		step("start", nil, "Log in", "Password"),
-		// An unknown name: its failures count apart from alice's, which
-		// every console of the test signs in as.
-		step("a wrong password", []string{"nobody", tab, "wrong-password-1", enter}, "Invalid username or password."),
-		step("sign-in", []string{backtab, strings.Repeat(backspace, len("nobody")), "alice", tab, adminPassword, enter},
-			"My multi-factor authentication", "alice (admin)"),
-		step("Users", []string{esc, right, right, enter}, "Username", "Page 1"),
-		step("Account", []string{esc, left, enter}, "Account details"),
-		step("My MFA", []string{esc, left, enter}, "My multi-factor authentication"),
-		step("Users again", []string{esc, right, right, enter}, "Username", "Page 1"),
-	}
-}
-
 // TestServeScreenIsTheLocalConsoles types the same keys into the local
 // console on a pseudo-terminal and into serve over SSH, each drawn by the
 // same terminal emulator, and compares the two screens after each step:
@@ -158,7 +131,10 @@ func TestServeScreenIsTheLocalConsoles(t *testing.T) {
 			for i, tm := range terms {
 				all[i] = &tm.Terminal
 			}
-			steps := consoleTour()
+			// Users again at the end: its screen follows My MFA's, which
+			// leaves shorter lines than it draws.
+			steps := append(vtscreen.ConsoleTour(adminPassword), vtscreen.Step{Name: "Users again",
+				Keys: []string{"\x1b", "\x1b[C", "\x1b[C", "\r"}, Want: []string{"Username", "Page 1"}})
 			vtscreen.SameScreens(t, steps, all...)
 
 			// The window shrinks, then grows: all redraw to the new size.

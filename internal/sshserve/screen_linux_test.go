@@ -4,14 +4,10 @@ package sshserve
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -23,55 +19,15 @@ import (
 	"github.com/smartnumbers/smartmfa/internal/vtscreen"
 )
 
-// openPTY opens a pseudo-terminal pair of w x h with the syscall package
-// alone. The master side stays in Go's poller (its ioctls go through
-// SyscallConn, not Fd, which would make it blocking), so that closing it
-// ends a read in progress.
+// openPTY opens a pseudo-terminal pair of w x h, or skips the test where
+// there is none.
 func openPTY(t testing.TB, w, h int) (master, slave *os.File) {
 	t.Helper()
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	master, slave, err := vtscreen.OpenPTY(w, h)
 	if err != nil {
-		t.Skipf("no pseudo-terminal here: %v", err)
+		t.Skip(err)
 	}
-	ioctl := func(req uintptr, arg unsafe.Pointer) error {
-		rc, err := m.SyscallConn()
-		if err != nil {
-			return err
-		}
-		var errno syscall.Errno
-		if err := rc.Control(func(fd uintptr) {
-			_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, req, uintptr(arg))
-		}); err != nil {
-			return err
-		}
-		if errno != 0 {
-			return errno
-		}
-		return nil
-	}
-	var unlock int32
-	var n uint32
-	ws := struct{ row, col, x, y uint16 }{uint16(h), uint16(w), 0, 0}
-	for _, c := range []struct {
-		what string
-		req  uintptr
-		arg  unsafe.Pointer
-	}{
-		{"unlocking", syscall.TIOCSPTLCK, unsafe.Pointer(&unlock)},
-		{"naming", syscall.TIOCGPTN, unsafe.Pointer(&n)},
-		{"sizing", syscall.TIOCSWINSZ, unsafe.Pointer(&ws)},
-	} {
-		if err := ioctl(c.req, c.arg); err != nil {
-			m.Close()
-			t.Skipf("%s the pseudo-terminal: %v", c.what, err)
-		}
-	}
-	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		m.Close()
-		t.Skipf("opening the pseudo-terminal: %v", err)
-	}
-	return m, s
+	return master, slave
 }
 
 // localConsole runs the console on svc as `smartmfa` runs it on its
@@ -121,25 +77,6 @@ func localConsole(t *testing.T, svc *core.Service, w, h int, env ...string) *vts
 	return tm
 }
 
-// tour is keys a user types: a wrong password, signing in, then Users,
-// Account and My MFA from the top menu. Each screen leaves longer lines
-// than the next one draws at the same place.
-func tour() []vtscreen.Step {
-	const esc, tab, backtab, backspace, enter, left, right = "\x1b", "\t", "\x1b[Z", "\x7f", "\r", "\x1b[D", "\x1b[C"
-	step := func(name string, keys []string, want ...string) vtscreen.Step {
-		return vtscreen.Step{Name: name, Keys: keys, Want: want}
-	}
-	return []vtscreen.Step{
-		step("start", nil, "Log in", "Password"),
-		step("a wrong password", []string{"nobody", tab, "wrong-password-1", enter}, "Invalid username or password."),
-		step("sign-in", []string{backtab, strings.Repeat(backspace, len("nobody")), "alice", tab, adminPassword, enter},
-			"My multi-factor authentication", "alice (admin)"),
-		step("Users", []string{esc, right, right, enter}, "Username", "Page 1"),
-		step("Account", []string{esc, left, enter}, "Account details"),
-		step("My MFA", []string{esc, left, enter}, "My multi-factor authentication"),
-	}
-}
-
 // TestScreenIsTheLocalConsoles compares, cell for cell after each step,
 // what a user sees over SSH with what the same console shows on a local
 // terminal for the same keys. The console is built late, as a slow start
@@ -158,5 +95,5 @@ func TestScreenIsTheLocalConsoles(t *testing.T) {
 	}})
 	env := []string{"TERM=xterm-256color"}
 	remote, _ := ts.screenClient("serve", "xterm-256color", 80, 24)
-	vtscreen.SameScreens(t, tour(), localConsole(t, svc, 80, 24, env...), remote)
+	vtscreen.SameScreens(t, vtscreen.ConsoleTour(adminPassword), localConsole(t, svc, 80, 24, env...), remote)
 }
