@@ -233,6 +233,15 @@ func (f *form) samePasswords(pass, again int) bool {
 	return false
 }
 
+// retypePasswords empties a password typed twice after core refused it, and
+// says why under the first field, which gets the focus.
+func (f *form) retypePasswords(pass, again int, why string) {
+	f.setValue(pass, "")
+	f.setValue(again, "")
+	f.get(pass).err = why
+	f.setFocus(pass)
+}
+
 // clearErrors removes every message under the fields.
 func (f *form) clearErrors() {
 	for _, c := range f.ctrls {

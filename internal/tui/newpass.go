@@ -46,13 +46,12 @@ func (s *newPassword) Update(msg tea.Msg) (screen, tea.Cmd) {
 	case newPasswordMsg:
 		s.busy = false
 		if msg.err != nil {
-			s.f.setValue(s.pass, "") // refused: both are typed again
-			s.f.setValue(s.again, "")
 			if _, text, ok := fieldError(msg.err); ok {
-				s.f.get(s.pass).err = text
-				s.f.setFocus(s.pass)
+				s.f.retypePasswords(s.pass, s.again, text)
 				return s, nil
 			}
+			s.f.setValue(s.pass, "") // refused: both are typed again
+			s.f.setValue(s.again, "")
 			return s, flashCmd(s.c.describe(msg.err), true)
 		}
 		return s, sessionCmd(msg.sess, false, "Your new password is saved.")

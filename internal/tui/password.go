@@ -102,10 +102,7 @@ func (s *changePassword) changed(msg passwordChangedMsg) tea.Cmd {
 		s.f.setFocus(s.current)
 	case errors.Is(msg.err, core.ErrInvalidInput):
 		_, why, _ := fieldError(msg.err)
-		s.f.setValue(s.pass, "") // both are typed again
-		s.f.setValue(s.again, "")
-		s.f.get(s.pass).err = why
-		s.f.setFocus(s.pass)
+		s.f.retypePasswords(s.pass, s.again, why)
 	default:
 		return flashCmd(text, true)
 	}
