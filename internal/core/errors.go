@@ -72,7 +72,7 @@ func inputErr(field, format string, args ...any) error {
 // ErrUnavailable refuses an attempt that could not be recorded (a full disk,
 // a store that went away): a password or code is never checked without its
 // failure being counted first, and right and wrong ones get this same answer.
-var ErrUnavailable = errors.New("cannot sign in now: the attempt could not be recorded; try again later")
+var ErrUnavailable = errors.New("the attempt could not be recorded, so it was not checked; try again later")
 
 // unavailableError is ErrUnavailable with its cause kept for tests and logs.
 type unavailableError struct{ cause error }
