@@ -89,13 +89,13 @@ func (s *Service) SeedDemo(ctx context.Context, sess Session, opts DemoOptions) 
 		u.Username = fmt.Sprintf("%s.%s%d", strings.ToLower(first), strings.ToLower(last), id)
 		u.DisplayName = first + " " + last
 		u.Email = fmt.Sprintf("%s%d@%s", strings.ToLower(first[:1]+last), id, domain)
-		u.PasswordHash, u.CreatedAt, u.UpdatedAt = hash, now, now
+		u.CreatedAt, u.UpdatedAt = now, now
 	}
 	var progress func(int)
 	if opts.Progress != nil {
 		progress = func(done int) { opts.Progress(done, opts.Users) }
 	}
-	if err := s.db.BulkUsers(ctx, acct.ID, opts.Users, gen, progress); err != nil {
+	if err := s.db.BulkUsers(ctx, acct.ID, opts.Users, hash, gen, progress); err != nil {
 		return DemoResult{}, translate(err)
 	}
 	err = s.tx(ctx, func(q db.Querier) error {

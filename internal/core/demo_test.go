@@ -41,7 +41,19 @@ func TestSeedDemo(t *testing.T) {
 			t.Errorf("search zane found %+v", u)
 		}
 	}
-	e.login(page.Users[0].Username, StageSignedIn)
+	mine := e.login(page.Users[0].Username, StageSignedIn)
+	// The shared hash is stored once; a demo user's own new password is
+	// theirs alone.
+	if n := e.countWhere("users", "password_hash LIKE '$argon2%'"); n != 1 {
+		t.Errorf("%d users store a hash of their own, want the administrator's only", n)
+	}
+	if _, err := e.ChangePassword(e.ctx, mine, testPassword, "another long passphrase 7"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Login(e.ctx, page.Users[0].Username, "another long passphrase 7", "test"); err != nil {
+		t.Errorf("the new password: %v", err)
+	}
+	e.login(page.Users[1].Username, StageSignedIn)
 
 	// A second demo account gets its own administrator and usernames.
 	res2, err := e.SeedDemo(e.ctx, op, DemoOptions{Account: "Other Demo", Users: 10, Password: testPassword})

@@ -62,7 +62,7 @@ func (s *Service) SearchUsers(ctx context.Context, sess Session, accountID int64
 	}
 	limit = min(limit, 500)
 	search := db.UserSearch{AccountID: accountID, Term: term, MFA: uq.MFA, Role: string(uq.Role), After: uq.After, Limit: limit}
-	rows, next, err := db.SearchUsers(ctx, s.db, search)
+	rows, next, err := s.db.SearchUsers(ctx, search)
 	if err != nil {
 		return UserPage{}, translate(err)
 	}
@@ -75,7 +75,7 @@ func (s *Service) SearchUsers(ctx context.Context, sess Session, accountID int64
 	case uq.After == 0 && next == 0: // the page holds every match
 		page.Matches = len(rows)
 	default:
-		n, exact, err := db.CountUsers(ctx, s.db, search)
+		n, exact, err := s.db.CountUsers(ctx, search)
 		if err != nil {
 			return UserPage{}, translate(err)
 		}

@@ -13,21 +13,33 @@ const bulkRows = 200
 
 // BulkUsers inserts n users into one account quickly, for demo data: one
 // transaction on a connection with a large page cache (so the indexes stay in
-// memory), multi-row INSERTs, and the search index built afterwards by one
-// INSERT ... SELECT in rowid order, which FTS5 writes as a single segment.
-// gen fills user i given the id it will get; progress (may be nil) is called
-// after each batch with the number inserted so far.
-func (d *DB) BulkUsers(ctx context.Context, accountID int64, n int, gen func(i int, id int64, u *User), progress func(done int)) error {
+// memory) and prepared multi-row INSERTs, while the search index is built in
+// its own file on the other core, fed the same rows by one statement that
+// FTS5 writes as a single segment. The log names the whole range, so an
+// index that does not commit catches up from the users at the next search.
+// Every user gets the password hash passwordHash, stored once. gen fills
+// user i given the id it will get; progress (may be nil) is called after
+// each batch with the number inserted so far.
+func (d *DB) BulkUsers(ctx context.Context, accountID int64, n int, passwordHash string,
+	gen func(i int, id int64, u *User), progress func(done int)) error {
+	if n <= 0 {
+		return nil
+	}
+	pool, err := d.searchDB(ctx)
+	if err != nil {
+		return err
+	}
 	conn, err := d.Conn(ctx)
 	if err != nil {
 		return Translate(err)
 	}
 	defer conn.Close()
 	// This connection is set up for one bulk load and then discarded, never
-	// returned to the pool: a large cache keeps the indexes in memory, and the
-	// statement journal (a copy of each page an INSERT touches) stays in memory.
+	// returned to the pool: a large cache keeps the username index in memory,
+	// and the statement journal (a copy of each page an INSERT touches) stays
+	// in memory.
 	defer conn.Raw(func(any) error { return driver.ErrBadConn })
-	for _, p := range []string{`PRAGMA cache_size = -524288`, `PRAGMA temp_store = MEMORY`} {
+	for _, p := range []string{`PRAGMA cache_size = -98304`, `PRAGMA temp_store = MEMORY`} {
 		if _, err := conn.ExecContext(ctx, p); err != nil {
 			return Translate(err)
 		}
@@ -42,55 +54,80 @@ func (d *DB) BulkUsers(ctx context.Context, accountID int64, n int, gen func(i i
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM users`).Scan(&first); err != nil {
 		return Translate(err)
 	}
-	texts := make(chan []string, 4)
-	type collected struct {
-		grams map[string]struct{}
-		ascii bool // every text is ASCII, which SQLite's lower() folds exactly
-	}
-	vocab := make(chan collected)
-	go func() { // collects the trigram vocabulary on the other core
-		c := collected{grams: map[string]struct{}{}, ascii: true}
-		for batch := range texts {
-			for _, t := range batch {
-				trigrams(t, c.grams)
-				c.ascii = c.ascii && isASCII(t)
-			}
-		}
-		vocab <- c
-	}()
-	err = insertBatches(ctx, tx, accountID, first, n, gen, texts, progress)
-	close(texts)
-	got := <-vocab
-	grams := got.grams
-	// The text is computed inside SQLite: by its own lower() when that is
-	// exact (a Go callback per row costs about a second a million), else by
-	// searchText through smartmfa_search_text.
-	text := searchTextSQL("")
-	if got.ascii {
-		text = asciiSearchTextSQL("")
-	}
+	seq, err := logSearchChange(ctx, tx, first, first+int64(n)-1)
 	if err != nil {
 		return err
 	}
-	steps := []struct {
-		query string
-		args  []any
-	}{
-		{`INSERT INTO user_search (user_search, rank) VALUES ('hashsize', 268435456)`, nil},
-		{`INSERT INTO user_search (rowid, text)
-			SELECT (account_id << 32) | id, ` + text + `
-			FROM users WHERE account_id = ? AND id >= ? ORDER BY id`, []any{accountID, first}},
-		{`INSERT INTO user_search (user_search, rank) VALUES ('hashsize', 1048576)`, nil}, // FTS5's default
+	res, err := tx.ExecContext(ctx, `INSERT INTO shared_password_hashes (hash) VALUES (?)`, passwordHash)
+	if err != nil {
+		return Translate(err)
 	}
-	for _, s := range steps {
-		if _, err := tx.ExecContext(ctx, s.query, s.args...); err != nil {
-			return fmt.Errorf("building the search index: %w", Translate(err))
+	hashID, err := res.LastInsertId()
+	if err != nil {
+		return Translate(err)
+	}
+	sharedHash := fmt.Sprintf("shared:%d", hashID)
+	texts := make(chan []string, 8)
+	outcome := make(chan error, 1) // whether the users committed
+	indexed := make(chan error, 1)
+	go func() {
+		indexed <- bulkIndex(ctx, pool, searchRowid(accountID, first), seq, texts, outcome)
+		for range texts { // an index that gave up early must not block the insert
 		}
+	}()
+	err = insertBatches(ctx, tx, accountID, first, n, func(i int, id int64, u *User) {
+		gen(i, id, u)
+		u.PasswordHash = sharedHash
+	}, texts, progress)
+	close(texts)
+	if err == nil {
+		err = Translate(tx.Commit())
 	}
-	if err := addTrigrams(ctx, tx, grams); err != nil {
-		return err
-	}
-	return Translate(tx.Commit())
+	outcome <- err
+	// An index that failed catches up from the log at the next search: the
+	// users are in.
+	<-indexed
+	return err
+}
+
+// bulkIndex indexes the texts of a bulk load whose first search rowid is
+// base, in one transaction on the index file that commits only if the users
+// did. The index first catches up to the log as it was when the bulk load
+// took the database's write lock, so seq is the next change it applies.
+func bulkIndex(ctx context.Context, pool *sql.DB, base, seq int64, texts <-chan []string, outcome <-chan error) error {
+	return indexTx(ctx, pool, func(tx *sql.Tx) error {
+		st, err := catchUp(ctx, tx)
+		if err != nil {
+			return err
+		}
+		id, f := openFeed(ctx, texts)
+		defer feeds.Delete(id)
+		steps := []struct {
+			query string
+			args  []any
+		}{
+			// One segment needs the whole load in FTS5's memory: about 200 MB
+			// for a million users.
+			{`INSERT INTO user_search (user_search, rank) VALUES ('hashsize', 268435456)`, nil},
+			{`WITH RECURSIVE fed (i, t) AS (
+				SELECT 0, smartmfa_feed(?1) UNION ALL SELECT i + 1, smartmfa_feed(?1) FROM fed WHERE t IS NOT NULL)
+			INSERT INTO user_search (rowid, text) SELECT ?2 + i, t FROM fed WHERE t IS NOT NULL`, []any{id, base}},
+			{`INSERT INTO user_search (user_search, rank) VALUES ('hashsize', 1048576)`, nil}, // FTS5's default
+		}
+		for _, s := range steps {
+			if _, err := tx.ExecContext(ctx, s.query, s.args...); err != nil {
+				return fmt.Errorf("building the search index: %w", Translate(err))
+			}
+		}
+		if err := addTrigrams(ctx, tx, f.grams); err != nil {
+			return err
+		}
+		if err := <-outcome; err != nil {
+			return err
+		}
+		st.applied = seq
+		return setIndexMeta(ctx, tx, st)
+	})
 }
 
 func insertBatches(ctx context.Context, tx *sql.Tx, accountID, first int64, n int,
@@ -131,13 +168,4 @@ func insertBatches(ctx context.Context, tx *sql.Tx, accountID, first int64, n in
 		}
 	}
 	return nil
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }

@@ -28,6 +28,7 @@ type Querier interface {
 type DB struct {
 	*sql.DB
 	Path string
+	idx  index // the search index's file, opened when first searched
 }
 
 // busyTimeout is how long a connection waits for another process's lock.

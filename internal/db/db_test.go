@@ -96,7 +96,7 @@ func TestMigrationsIdempotent(t *testing.T) {
 		}
 		var tables int
 		if err := d.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table'
-			AND name IN ('accounts', 'users', 'mfa', 'recovery_codes', 'audit_events', 'user_search')`).Scan(&tables); err != nil {
+			AND name IN ('accounts', 'users', 'mfa', 'recovery_codes', 'audit_events', 'search_changes')`).Scan(&tables); err != nil {
 			t.Fatal(err)
 		}
 		if tables != 6 {

@@ -51,6 +51,11 @@ func searchTextSQL(p string) string {
 	return `smartmfa_search_text(` + p + `username, ` + p + `display_name, ` + p + `email)`
 }
 
+// foldedTextSQL is searchText of a users row: by SQLite's lower() when the
+// row is ASCII (a Go call per row costs about a second a million), else by Go.
+var foldedTextSQL = `CASE WHEN length(username || display_name || email) = length(CAST(username || display_name || email AS BLOB))
+	THEN ` + asciiSearchTextSQL("") + ` ELSE ` + searchTextSQL("") + ` END`
+
 // asciiSearchTextSQL is searchText by SQLite's lower(), which folds ASCII
 // only: exact for ASCII text, and without a call into Go for every row.
 func asciiSearchTextSQL(p string) string {
@@ -72,18 +77,6 @@ func trigrams(text string, into map[string]struct{}) {
 	if n >= 3 {
 		into[text[starts[(n-3)%4]:]] = struct{}{}
 	}
-}
-
-// indexUser writes a user's entry in the search index and records its trigrams.
-func indexUser(ctx context.Context, q Querier, u User) error {
-	text := searchText(u)
-	if _, err := q.ExecContext(ctx, `INSERT OR REPLACE INTO user_search (rowid, text) VALUES (?, ?)`,
-		searchRowid(u.AccountID, u.ID), text); err != nil {
-		return Translate(err)
-	}
-	grams := map[string]struct{}{}
-	trigrams(text, grams)
-	return addTrigrams(ctx, q, grams)
 }
 
 // addTrigrams records trigrams in the vocabulary, a few hundred per statement.
@@ -132,13 +125,18 @@ func accountUsersSQL(role string) string {
 }
 
 // SearchUsers returns up to Limit users in id order and the cursor of the next
-// page (0 when none).
-func SearchUsers(ctx context.Context, q Querier, s UserSearch) ([]User, int64, error) {
+// page (0 when none). A term is looked up in the index, brought up to date first.
+func (d *DB) SearchUsers(ctx context.Context, s UserSearch) ([]User, int64, error) {
+	if s.Term == "" {
+		return page(ctx, d, s.Limit, `SELECT `+userCols+userFrom+`WHERE `+accountUsersSQL(s.Role)+` AND u.id > ?4`+filterSQL+
+			` ORDER BY u.id LIMIT ?5`, s.Role, s.MFA, s.AccountID, s.After, s.Limit+1)
+	}
+	q, err := d.syncIndex(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
 	lo, hi := searchRowid(s.AccountID, s.After+1), searchRowid(s.AccountID, idMask)
 	switch n := utf8.RuneCountInString(s.Term); {
-	case n == 0:
-		return page(ctx, q, s.Limit, `SELECT `+userCols+userFrom+`WHERE `+accountUsersSQL(s.Role)+` AND u.id > ?4`+filterSQL+
-			` ORDER BY u.id LIMIT ?5`, s.Role, s.MFA, s.AccountID, s.After, s.Limit+1)
 	case n >= 3:
 		return matchPage(ctx, q, s, ftsString(s.Term), lo, hi)
 	case n == 1:
@@ -256,7 +254,13 @@ const (
 // CountUsers counts the users a search matches, whatever its After and Limit.
 // When exact is false, at least n users match: more than CountLimit, or as
 // many as it found among the candidates it looked at.
-func CountUsers(ctx context.Context, q Querier, s UserSearch) (n int, exact bool, err error) {
+func (d *DB) CountUsers(ctx context.Context, s UserSearch) (n int, exact bool, err error) {
+	var q Querier = d
+	if s.Term != "" {
+		if q, err = d.syncIndex(ctx); err != nil {
+			return 0, false, err
+		}
+	}
 	lo, hi := searchRowid(s.AccountID, 0), searchRowid(s.AccountID, idMask)
 	switch terms := utf8.RuneCountInString(s.Term); {
 	case terms == 0 && s.MFA == "":

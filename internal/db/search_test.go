@@ -80,7 +80,7 @@ func all(t *testing.T, d *db.DB, s db.UserSearch) []int64 {
 	t.Helper()
 	var ids []int64
 	for range 1000 {
-		users, next, err := db.SearchUsers(context.Background(), d, s)
+		users, next, err := d.SearchUsers(context.Background(), s)
 		if err != nil {
 			t.Fatalf("search %+v: %v", s, err)
 		}
@@ -151,7 +151,7 @@ func TestCountMatchesBruteForce(t *testing.T) {
 		for _, term := range terms {
 			for _, f := range []struct{ role, mfa string }{{"", ""}, {"admin", ""}, {"", "on"}, {"user", "off"}} {
 				s := db.UserSearch{AccountID: acct, Term: term, Role: f.role, MFA: f.mfa}
-				n, exact, err := db.CountUsers(context.Background(), w.d, s)
+				n, exact, err := w.d.CountUsers(context.Background(), s)
 				if want := len(w.want(s)); err != nil || n != want || !exact {
 					t.Errorf("account %d term %q role %q mfa %q: count %d (exact %v, %v), want %d", acct, term, f.role, f.mfa,
 						n, exact, err, want)
@@ -177,7 +177,7 @@ func TestCountStopsEarly(t *testing.T) {
 			u.DisplayName = "Quentin" // the only q, beyond the users a one-letter count looks at
 		}
 	}
-	if err := d.BulkUsers(ctx, 1, n, gen, nil); err != nil {
+	if err := d.BulkUsers(ctx, 1, n, "hash", gen, nil); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -197,7 +197,7 @@ func TestCountStopsEarly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		tt.s.AccountID = 1
-		got, exact, err := db.CountUsers(ctx, d, tt.s)
+		got, exact, err := d.CountUsers(ctx, tt.s)
 		if err != nil || got != tt.n || exact != tt.exact {
 			t.Errorf("%+v: count %d exact %v (%v), want %d exact %v", tt.s, got, exact, err, tt.n, tt.exact)
 		}

@@ -21,7 +21,10 @@ type User struct {
 	MFAState           string // "", "pending" or "active", from the mfa row
 }
 
-const userCols = `u.id, u.account_id, u.username, u.display_name, u.email, u.role, u.password_hash,
+const userCols = `u.id, u.account_id, u.username, u.display_name, u.email, u.role,
+	CASE WHEN u.password_hash GLOB 'shared:*'
+		THEN coalesce((SELECT hash FROM shared_password_hashes WHERE id = CAST(substr(u.password_hash, 8) AS INTEGER)), '')
+		ELSE u.password_hash END,
 	u.disabled, u.created_at, u.updated_at, u.session_epoch, u.must_change_password,
 	coalesce(m.state, '')`
 
@@ -34,7 +37,7 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	return u, Translate(err)
 }
 
-// InsertUser adds a user and its search entry; it sets u.ID.
+// InsertUser adds a user and logs it for the search index; it sets u.ID.
 func InsertUser(ctx context.Context, q Querier, u *User) error {
 	res, err := q.ExecContext(ctx, `
 		INSERT INTO users (account_id, username, display_name, email, role, password_hash, disabled,
@@ -48,7 +51,8 @@ func InsertUser(ctx context.Context, q Querier, u *User) error {
 	if u.ID, err = res.LastInsertId(); err != nil {
 		return err
 	}
-	return indexUser(ctx, q, *u)
+	_, err = logSearchChange(ctx, q, u.ID, u.ID)
+	return err
 }
 
 // UserByID returns one user.
@@ -61,14 +65,16 @@ func UserByUsername(ctx context.Context, q Querier, username string) (User, erro
 	return scanUser(q.QueryRowContext(ctx, `SELECT `+userCols+userFrom+`WHERE u.username = ?`, username))
 }
 
-// UpdateUserProfile writes the editable fields of a user and re-indexes it.
+// UpdateUserProfile writes the editable fields of a user and logs it for the
+// search index.
 func UpdateUserProfile(ctx context.Context, q Querier, u User) error {
 	if err := execOne(ctx, q, `
 		UPDATE users SET display_name = ?, email = ?, role = ?, disabled = ?, updated_at = ? WHERE id = ?`,
 		u.DisplayName, u.Email, u.Role, u.Disabled, u.UpdatedAt, u.ID); err != nil {
 		return err
 	}
-	return indexUser(ctx, q, u)
+	_, err := logSearchChange(ctx, q, u.ID, u.ID)
+	return err
 }
 
 // SetPasswordHash replaces a password and ends the sessions signed in with
