@@ -211,14 +211,14 @@ func (s *Service) SetRequireMFA(ctx context.Context, sess Session, accountID int
 	if err := s.admin(ctx, s.db, sess, accountID); err != nil {
 		return 0, err
 	}
-	// Counted before the transaction: at a million users the count takes most
-	// of a second, and other writers must not wait for a figure in a message.
-	c, err := db.CountAccountUsers(ctx, s.db, accountID)
-	if err != nil {
-		return 0, translate(err)
-	}
-	err = s.tx(ctx, func(q db.Querier) error {
+	var c db.AccountCounts
+	err := s.tx(ctx, func(q db.Querier) error {
 		if err := s.admin(ctx, q, sess, accountID); err != nil {
+			return err
+		}
+		// The kept counts read in microseconds: counted at the change itself.
+		var err error
+		if c, err = db.CountAccountUsers(ctx, q, accountID); err != nil {
 			return err
 		}
 		a, err := db.AccountByID(ctx, q, accountID)

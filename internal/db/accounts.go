@@ -119,26 +119,6 @@ func SetRequireMFA(ctx context.Context, q Querier, id int64, on bool) error {
 	return execOne(ctx, q, `UPDATE accounts SET require_mfa = ? WHERE id = ?`, on, id)
 }
 
-// AccountCounts are the figures the account page shows.
-type AccountCounts struct {
-	Users, Active, WithMFA, WithoutMFA, Admins int
-}
-
-// CountAccountUsers counts an account's users; WithoutMFA counts enabled users
-// with no active MFA: the ones a require-MFA policy redirects to setup.
-func CountAccountUsers(ctx context.Context, q Querier, accountID int64) (AccountCounts, error) {
-	var c AccountCounts
-	err := q.QueryRowContext(ctx, `
-		SELECT count(*),
-		       coalesce(sum(u.disabled = 0), 0),
-		       coalesce(sum(m.state = 'active'), 0),
-		       coalesce(sum(u.disabled = 0 AND coalesce(m.state, '') <> 'active'), 0),
-		       coalesce(sum(u.role = 'admin' AND u.disabled = 0), 0)
-		FROM users u LEFT JOIN mfa m ON m.user_id = u.id
-		WHERE u.account_id = ?`, accountID).Scan(&c.Users, &c.Active, &c.WithMFA, &c.WithoutMFA, &c.Admins)
-	return c, Translate(err)
-}
-
 // execOne runs a statement that must change exactly one row.
 func execOne(ctx context.Context, q Querier, query string, args ...any) error {
 	res, err := q.ExecContext(ctx, query, args...)

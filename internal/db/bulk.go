@@ -75,11 +75,18 @@ func (d *DB) BulkUsers(ctx context.Context, accountID int64, n int, passwordHash
 		for range texts { // an index that gave up early must not block the insert
 		}
 	}()
+	roles := map[string]int{} // bulk users are enabled and without MFA
 	err = insertBatches(ctx, tx, accountID, first, n, func(i int, id int64, u *User) {
 		gen(i, id, u)
 		u.PasswordHash = sharedHash
+		roles[u.Role]++
 	}, texts, progress)
 	close(texts)
+	for role, c := range roles {
+		if err == nil {
+			err = addCounts(ctx, tx, accountID, role, false, c)
+		}
+	}
 	if err == nil {
 		err = Translate(tx.Commit())
 	}

@@ -31,10 +31,20 @@ func MFAByUser(ctx context.Context, q Querier, userID int64) (MFA, error) {
 
 // PutPendingMFA stores a new pending authenticator, replacing an earlier pending one.
 func PutPendingMFA(ctx context.Context, q Querier, m MFA) error {
-	_, err := q.ExecContext(ctx, `
+	return recounted(ctx, q, m.UserID, func() error {
+		if _, err := q.ExecContext(ctx, `
 		INSERT OR REPLACE INTO mfa (user_id, secret, key_id, algorithm, digits, period, state, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)`,
-		m.UserID, m.Secret, m.KeyID, m.Algorithm, m.Digits, m.Period, m.CreatedAt)
+			m.UserID, m.Secret, m.KeyID, m.Algorithm, m.Digits, m.Period, m.CreatedAt); err != nil {
+			return Translate(err)
+		}
+		return setMFAOn(ctx, q, m.UserID, false)
+	})
+}
+
+// setMFAOn mirrors the user's mfa row state into users.mfa_on.
+func setMFAOn(ctx context.Context, q Querier, userID int64, on bool) error {
+	_, err := q.ExecContext(ctx, `UPDATE users SET mfa_on = ? WHERE id = ?`, on, userID)
 	return Translate(err)
 }
 
@@ -54,7 +64,12 @@ func AcceptStep(ctx context.Context, q Querier, userID, step int64) (bool, error
 
 // ActivateMFA turns a pending authenticator active.
 func ActivateMFA(ctx context.Context, q Querier, userID, at int64) error {
-	return execOne(ctx, q, `UPDATE mfa SET state = 'active', enabled_at = ? WHERE user_id = ? AND state = 'pending'`, at, userID)
+	return recounted(ctx, q, userID, func() error {
+		if err := execOne(ctx, q, `UPDATE mfa SET state = 'active', enabled_at = ? WHERE user_id = ? AND state = 'pending'`, at, userID); err != nil {
+			return err
+		}
+		return setMFAOn(ctx, q, userID, true)
+	})
 }
 
 // SetMFAFailures stores the code failure counter and lock.
@@ -67,7 +82,12 @@ func DeleteMFA(ctx context.Context, q Querier, userID int64) error {
 	if _, err := q.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
 		return Translate(err)
 	}
-	return execOne(ctx, q, `DELETE FROM mfa WHERE user_id = ?`, userID)
+	return recounted(ctx, q, userID, func() error {
+		if err := execOne(ctx, q, `DELETE FROM mfa WHERE user_id = ?`, userID); err != nil {
+			return err
+		}
+		return setMFAOn(ctx, q, userID, false)
+	})
 }
 
 // RecoveryCode is a row of recovery_codes.

@@ -106,29 +106,59 @@ type UserSearch struct {
 	Limit     int
 }
 
-// filterExpr is whether user u (with mfa row m) passes the role ?1 and MFA
-// state ?2 filters; filterSQL narrows any of the queries below by it.
+// filterExpr is whether user u passes the role ?1 and MFA state ?2
+// filters; filterSQL narrows any of the queries below by it.
 const (
-	filterExpr = `((?1 = '' OR u.role = ?1) AND (?2 = '' OR (?2 = 'on') = (coalesce(m.state, '') = 'active')))`
+	filterExpr = `((?1 = '' OR u.role = ?1) AND (?2 = '' OR u.mfa_on = (?2 = 'on')))`
 	filterSQL  = ` AND ` + filterExpr
 )
 
-// accountUsersSQL selects the users of account ?3, of role ?1 when role is
-// set: the role as an equality lets the (account_id, role) index seek to
-// them in id order, where the filter's OR would look at every user (25 ms
-// for the one administrator of 100,000 users).
-func accountUsersSQL(role string) string {
-	if role != "" {
+// accountUsersSQL selects the users of account ?3 by the index that walks
+// them in id order: (account_id), or (account_id, role) for a role, or
+// (account_id, mfa_on) for an MFA state. An equality lets the index seek to
+// exactly those users, where the filter's OR would look at every user of the
+// account (25 ms for the one administrator of 100,000 users).
+func accountUsersSQL(by string) string {
+	switch by {
+	case "role":
 		return `u.account_id = ?3 AND u.role = ?1`
+	case "mfa":
+		return `u.account_id = ?3 AND u.mfa_on = (?2 = 'on')`
 	}
 	return `u.account_id = ?3`
+}
+
+// narrowest is the index for a search without a term: with both filters
+// set, the one with fewer users to walk through, by the counts.
+func narrowest(ctx context.Context, q Querier, s UserSearch) (string, error) {
+	switch {
+	case s.Role == "" && s.MFA == "":
+		return "", nil
+	case s.MFA == "":
+		return "role", nil
+	case s.Role == "":
+		return "mfa", nil
+	}
+	byRole, err := countFiltered(ctx, q, s.AccountID, s.Role, "")
+	if err != nil {
+		return "", err
+	}
+	byMFA, err := countFiltered(ctx, q, s.AccountID, "", s.MFA)
+	if byRole <= byMFA {
+		return "role", err
+	}
+	return "mfa", err
 }
 
 // SearchUsers returns up to Limit users in id order and the cursor of the next
 // page (0 when none). A term is looked up in the index, brought up to date first.
 func (d *DB) SearchUsers(ctx context.Context, s UserSearch) ([]User, int64, error) {
 	if s.Term == "" {
-		return page(ctx, d, s.Limit, `SELECT `+userCols+userFrom+`WHERE `+accountUsersSQL(s.Role)+` AND u.id > ?4`+filterSQL+
+		by, err := narrowest(ctx, d, s)
+		if err != nil {
+			return nil, 0, err
+		}
+		return page(ctx, d, s.Limit, `SELECT `+userCols+userFrom+`WHERE `+accountUsersSQL(by)+` AND u.id > ?4`+filterSQL+
 			` ORDER BY u.id LIMIT ?5`, s.Role, s.MFA, s.AccountID, s.After, s.Limit+1)
 	}
 	q, err := d.syncIndex(ctx)
@@ -239,16 +269,15 @@ func page(ctx context.Context, q Querier, limit int, query string, args ...any) 
 	return out, 0, nil
 }
 
-// Counting bounds. A count stops at CountLimit+1 matches; where every
-// candidate must be looked at on its own (an MFA filter, a one-character term,
-// a filter on a term's matches), it looks at a fixed number of candidates.
-// Measured over a million users (100,000 in the account), each bound keeps a
-// count near 1 ms.
+// Counting bounds. Without a term the kept counts answer exactly. With one,
+// a count stops at CountLimit+1 matches; where every candidate must be
+// looked at on its own (a one-character term, a filter on a term's matches),
+// it looks at a fixed number of candidates. Measured over a million users
+// (100,000 in the account), each bound keeps a count near 1 ms.
 const (
-	CountLimit     = 1000   // more matches than this are not counted
-	countUsersScan = 10_000 // users a count with an MFA filter and no term looks at
-	countTermScan  = 1000   // users a count of a one-character term looks at
-	countHitsScan  = 1000   // index matches a count of a filtered term looks at
+	CountLimit    = 1000 // more matches of a term than this are not counted
+	countTermScan = 1000 // users a count of a one-character term looks at
+	countHitsScan = 1000 // index matches a count of a filtered term looks at
 )
 
 // CountUsers counts the users a search matches, whatever its After and Limit.
@@ -263,20 +292,14 @@ func (d *DB) CountUsers(ctx context.Context, s UserSearch) (n int, exact bool, e
 	}
 	lo, hi := searchRowid(s.AccountID, 0), searchRowid(s.AccountID, idMask)
 	switch terms := utf8.RuneCountInString(s.Term); {
-	case terms == 0 && s.MFA == "":
-		// Every user of the account, or of a role: the index alone answers.
-		return countCapped(ctx, q, `SELECT count(*) FROM (SELECT 1 FROM users u
-			WHERE `+accountUsersSQL(s.Role)+` LIMIT ?4)`, s.Role, s.MFA, s.AccountID, CountLimit+1)
 	case terms == 0:
-		return countScanned(ctx, q, countUsersScan, `SELECT count(*), coalesce(sum(`+filterExpr+`), 0) FROM (
-			SELECT u.id, u.role FROM users u WHERE `+accountUsersSQL(s.Role)+` LIMIT ?4) u
-			LEFT JOIN mfa m ON m.user_id = u.id`, s.Role, s.MFA, s.AccountID, countUsersScan+1)
+		n, err := countFiltered(ctx, d, s.AccountID, s.Role, s.MFA)
+		return n, true, err
 	case terms == 1:
 		// As the page's first try: the term in the account's first users
 		// (the trigram expansion of a common letter takes tens of ms).
 		return countScanned(ctx, q, countTermScan, `SELECT count(*), coalesce(sum(`+scanMatch+` AND `+filterExpr+`), 0) FROM (
-			SELECT * FROM users WHERE account_id = ?3 ORDER BY id LIMIT ?4) u
-			LEFT JOIN mfa m ON m.user_id = u.id`, s.Role, s.MFA, s.AccountID, countTermScan+1, nil, s.Term)
+			SELECT * FROM users WHERE account_id = ?3 ORDER BY id LIMIT ?4) u`, s.Role, s.MFA, s.AccountID, countTermScan+1, nil, s.Term)
 	}
 	expr := ftsString(s.Term)
 	if utf8.RuneCountInString(s.Term) == 2 {
@@ -290,8 +313,7 @@ func (d *DB) CountUsers(ctx context.Context, s UserSearch) (n int, exact bool, e
 	}
 	return countScanned(ctx, q, countHitsScan, `SELECT count(*), coalesce(sum(`+filterExpr+`), 0) FROM (
 			SELECT rowid FROM user_search WHERE user_search MATCH ?3 AND rowid BETWEEN ?4 AND ?5 LIMIT ?6) s
-		JOIN users u ON u.id = (s.rowid & `+fmt.Sprint(idMask)+`)
-		LEFT JOIN mfa m ON m.user_id = u.id`, s.Role, s.MFA, expr, lo, hi, countHitsScan+1)
+		JOIN users u ON u.id = (s.rowid & `+fmt.Sprint(idMask)+`)`, s.Role, s.MFA, expr, lo, hi, countHitsScan+1)
 }
 
 // countCapped runs a count of at most CountLimit+1 matches.

@@ -51,6 +51,9 @@ func InsertUser(ctx context.Context, q Querier, u *User) error {
 	if u.ID, err = res.LastInsertId(); err != nil {
 		return err
 	}
+	if err := countUser(ctx, q, u.ID, 1); err != nil {
+		return err
+	}
 	_, err = logSearchChange(ctx, q, u.ID, u.ID)
 	return err
 }
@@ -68,9 +71,11 @@ func UserByUsername(ctx context.Context, q Querier, username string) (User, erro
 // UpdateUserProfile writes the editable fields of a user and logs it for the
 // search index.
 func UpdateUserProfile(ctx context.Context, q Querier, u User) error {
-	if err := execOne(ctx, q, `
+	if err := recounted(ctx, q, u.ID, func() error {
+		return execOne(ctx, q, `
 		UPDATE users SET display_name = ?, email = ?, role = ?, disabled = ?, updated_at = ? WHERE id = ?`,
-		u.DisplayName, u.Email, u.Role, u.Disabled, u.UpdatedAt, u.ID); err != nil {
+			u.DisplayName, u.Email, u.Role, u.Disabled, u.UpdatedAt, u.ID)
+	}); err != nil {
 		return err
 	}
 	_, err := logSearchChange(ctx, q, u.ID, u.ID)
