@@ -25,6 +25,10 @@ const (
 	textPad    = "\x1f\x1f"       // every 1- and 2-character substring starts a trigram
 	idMask     = int64(1<<32 - 1) // the user id part of a search rowid
 	scanBudget = 300              // users a 1-character term scans before the trigram expansion
+	// An account this small is scanned whole for a 1-character term: about
+	// 1 ms a thousand users, where a rare letter's expansion into ~100
+	// trigrams costs 5 ms at any account size.
+	smallAccount = 4000
 )
 
 func searchRowid(accountID, userID int64) int64 { return accountID<<32 | userID }
@@ -171,9 +175,14 @@ func (d *DB) SearchUsers(ctx context.Context, s UserSearch) ([]User, int64, erro
 		return matchPage(ctx, q, s, ftsString(s.Term), lo, hi)
 	case n == 1:
 		// A common letter fills a page from the first few hundred users;
-		// its trigram expansion is the slow path, kept for rare letters.
-		users, next, scanned, err := scanPage(ctx, q, s)
-		if err != nil || len(users) == s.Limit && next != 0 || scanned < scanBudget {
+		// its trigram expansion is the slow path, kept for rare letters in
+		// large accounts.
+		budget, err := letterScan(ctx, d, s.AccountID, scanBudget)
+		if err != nil {
+			return nil, 0, err
+		}
+		users, next, scanned, err := scanPage(ctx, q, s, budget)
+		if err != nil || len(users) == s.Limit && next != 0 || scanned < budget {
 			return users, next, err
 		}
 	}
@@ -203,12 +212,22 @@ var scanMatch = `CASE
 			THEN instr(` + searchTextSQL("u.") + `, ?6) > 0
 		ELSE 0 END`
 
-// scanPage looks for a 1-character term in the next scanBudget users of the
+// letterScan is how many users a 1-character term looks at one by one:
+// budget, or the whole account when it is small.
+func letterScan(ctx context.Context, q Querier, accountID int64, budget int) (int, error) {
+	size, err := countFiltered(ctx, q, accountID, "", "")
+	if err != nil || size > smallAccount {
+		return budget, err
+	}
+	return max(budget, smallAccount), nil
+}
+
+// scanPage looks for a 1-character term in the next budget users of the
 // account and reports how many it scanned.
-func scanPage(ctx context.Context, q Querier, s UserSearch) ([]User, int64, int, error) {
+func scanPage(ctx context.Context, q Querier, s UserSearch, budget int) ([]User, int64, int, error) {
 	var scanned int
 	err := q.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM users WHERE account_id = ? AND id > ? LIMIT ?)`,
-		s.AccountID, s.After, scanBudget).Scan(&scanned)
+		s.AccountID, s.After, budget).Scan(&scanned)
 	if err != nil {
 		return nil, 0, 0, Translate(err)
 	}
@@ -216,7 +235,7 @@ func scanPage(ctx context.Context, q Querier, s UserSearch) ([]User, int64, int,
 			SELECT * FROM users WHERE account_id = ?3 AND id > ?4 ORDER BY id LIMIT ?5) u
 		LEFT JOIN mfa m ON m.user_id = u.id
 		WHERE `+scanMatch+filterSQL+`
-		ORDER BY u.id LIMIT ?7`, s.Role, s.MFA, s.AccountID, s.After, scanBudget, s.Term, s.Limit+1)
+		ORDER BY u.id LIMIT ?7`, s.Role, s.MFA, s.AccountID, s.After, budget, s.Term, s.Limit+1)
 	return users, next, scanned, err
 }
 
@@ -298,8 +317,12 @@ func (d *DB) CountUsers(ctx context.Context, s UserSearch) (n int, exact bool, e
 	case terms == 1:
 		// As the page's first try: the term in the account's first users
 		// (the trigram expansion of a common letter takes tens of ms).
-		return countScanned(ctx, q, countTermScan, `SELECT count(*), coalesce(sum(`+scanMatch+` AND `+filterExpr+`), 0) FROM (
-			SELECT * FROM users WHERE account_id = ?3 ORDER BY id LIMIT ?4) u`, s.Role, s.MFA, s.AccountID, countTermScan+1, nil, s.Term)
+		budget, err := letterScan(ctx, d, s.AccountID, countTermScan)
+		if err != nil {
+			return 0, false, err
+		}
+		return countScanned(ctx, q, budget, `SELECT count(*), coalesce(sum(`+scanMatch+` AND `+filterExpr+`), 0) FROM (
+			SELECT * FROM users WHERE account_id = ?3 ORDER BY id LIMIT ?4) u`, s.Role, s.MFA, s.AccountID, budget+1, nil, s.Term)
 	}
 	expr := ftsString(s.Term)
 	if utf8.RuneCountInString(s.Term) == 2 {

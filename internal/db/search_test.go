@@ -169,7 +169,7 @@ func TestCountStopsEarly(t *testing.T) {
 	if _, err := db.InsertAccount(ctx, d, "big", "big", 1); err != nil {
 		t.Fatal(err)
 	}
-	const n = 2500
+	const n = 4500 // above smallAccount, which a one-letter count scans whole
 	gen := func(i int, id int64, u *db.User) {
 		u.Username, u.DisplayName, u.Email = fmt.Sprintf("user%d", id), fmt.Sprintf("Name %d", id), "x@example.com"
 		u.PasswordHash, u.CreatedAt, u.UpdatedAt = "x", 1, 1
@@ -179,6 +179,22 @@ func TestCountStopsEarly(t *testing.T) {
 	}
 	if err := d.BulkUsers(ctx, 1, n, "hash", gen, nil); err != nil {
 		t.Fatal(err)
+	}
+	// A small account is scanned whole for a letter: its only q, last of
+	// 3,000 users, is counted exactly and found.
+	if _, err := db.InsertAccount(ctx, d, "small", "small", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.BulkUsers(ctx, 2, 3000, "hash", func(i int, id int64, u *db.User) {
+		gen(i+n-3000, id, u)
+	}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, exact, err := d.CountUsers(ctx, db.UserSearch{AccountID: 2, Term: "q"}); got != 1 || !exact || err != nil {
+		t.Errorf("small account, q: count %d exact %v (%v), want 1 exactly", got, exact, err)
+	}
+	if users, _, err := d.SearchUsers(ctx, db.UserSearch{AccountID: 2, Term: "q", Limit: 20}); len(users) != 1 || err != nil {
+		t.Errorf("small account, q: found %d (%v), want Quentin", len(users), err)
 	}
 	tests := []struct {
 		s     db.UserSearch
