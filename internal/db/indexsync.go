@@ -11,6 +11,9 @@ import (
 // deletes them: one short write to the database per that many user writes.
 const pruneEvery = 1000
 
+// pruneMost is how many log rows one prune deletes: a few ms of the write lock.
+const pruneMost = 5000
+
 // bigRange is the size from which a logged range of users is indexed by one
 // INSERT ... SELECT of its own instead of with the single changes.
 const bigRange = 1000
@@ -217,16 +220,22 @@ func indexRange(ctx context.Context, tx *sql.Tx, first, last int64) error {
 }
 
 // pruneLog deletes applied changes from the database's log once there are
-// pruneEvery of them, keeping the last so sequence numbers never go back.
+// pruneEvery of them, at most pruneMost at a time so the write stays short,
+// and keeps the last so sequence numbers never go back.
 func (d *DB) pruneLog(ctx context.Context, st indexState) error {
 	if st.applied-st.pruned < pruneEvery {
 		return nil
 	}
 	return d.WriteTx(ctx, func(q Querier) error {
-		if _, err := q.ExecContext(ctx, `DELETE FROM search_changes WHERE seq < ?`, st.applied); err != nil {
+		var upTo int64
+		if err := q.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM (
+			SELECT seq FROM search_changes WHERE seq < ? ORDER BY seq LIMIT ?)`, st.applied, pruneMost).Scan(&upTo); err != nil {
 			return Translate(err)
 		}
-		_, err := q.ExecContext(ctx, `UPDATE store_info SET v = max(v, ?) WHERE k = 'search_pruned'`, st.applied-1)
+		if _, err := q.ExecContext(ctx, `DELETE FROM search_changes WHERE seq <= ?`, upTo); err != nil {
+			return Translate(err)
+		}
+		_, err := q.ExecContext(ctx, `UPDATE store_info SET v = max(v, ?) WHERE k = 'search_pruned'`, upTo)
 		return Translate(err)
 	})
 }
