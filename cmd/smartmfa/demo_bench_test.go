@@ -21,16 +21,20 @@ import (
 // 1000000` as a process of its own, beside a reference measured in the same
 // run, a bare bulk insert of the same rows, also a process of its own (this
 // test binary again, see bareInsertEnv). It reports seed-s and bare-s, their
-// wall times from start to exit; ratio, seed-s over bare-s; and peak-MB and
-// bare-peak-MB, each process's peak resident memory. Targets: seed-s at most
+// wall times from start to exit; ratio, seed-s over bare-s; peak-MB and
+// bare-peak-MB, each process's peak resident memory; and seed-cpu-s and
+// bare-cpu-s, the CPU time each used (user and system), which the machine's
+// load changes less than the wall times. Targets: seed-s at most
 // 15, ratio at most 1.3, peak-MB at most 512. One iteration takes about half
-// a minute; run it once:
+// a minute. On a loaded machine one pair's ratio varies by a third from run
+// to run; three iterations, which alternate which process goes first, give
+// ratio as the sum of three of each:
 //
-//	go test ./cmd/smartmfa -run '^$' -bench Demo1MBesideBareInsert -benchtime 1x
+//	go test ./cmd/smartmfa -run '^$' -bench Demo1MBesideBareInsert -benchtime 3x
 func BenchmarkDemo1MBesideBareInsert(b *testing.B) {
 	const users = 1_000_000
 	bin := smartmfaBinary(b)
-	var seed, bare []time.Duration
+	var seed, bare, seedCPU, bareCPU []time.Duration
 	var seedPeak, barePeak int64 // KiB
 	i := 0
 	for b.Loop() {
@@ -39,14 +43,14 @@ func BenchmarkDemo1MBesideBareInsert(b *testing.B) {
 		runSeed := func() {
 			cmd := exec.Command(bin, "demo", "--db", demoDB, "--users", strconv.Itoa(users))
 			cmd.Env = []string{"HOME=" + dir, "USER=tester", "PATH=" + os.Getenv("PATH")}
-			d, peak := timeProcess(b, cmd)
-			seed, seedPeak = append(seed, d), max(seedPeak, peak)
+			d, cpu, peak := timeProcess(b, cmd)
+			seed, seedCPU, seedPeak = append(seed, d), append(seedCPU, cpu), max(seedPeak, peak)
 		}
 		runBare := func() {
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
 			cmd.Env = append(os.Environ(), bareInsertEnv+"="+bareDB, bareUsersEnv+"="+strconv.Itoa(users))
-			d, peak := timeProcess(b, cmd)
-			bare, barePeak = append(bare, d), max(barePeak, peak)
+			d, cpu, peak := timeProcess(b, cmd)
+			bare, bareCPU, barePeak = append(bare, d), append(bareCPU, cpu), max(barePeak, peak)
 		}
 		if i%2 == 0 { // alternate which goes first, should the machine drift
 			runSeed()
@@ -71,17 +75,19 @@ func BenchmarkDemo1MBesideBareInsert(b *testing.B) {
 	b.ReportMetric(float64(sum(seed))/float64(sum(bare)), "ratio")
 	b.ReportMetric(float64(seedPeak)/1024, "peak-MB")
 	b.ReportMetric(float64(barePeak)/1024, "bare-peak-MB")
+	b.ReportMetric(sum(seedCPU).Seconds()/float64(len(seedCPU)), "seed-cpu-s")
+	b.ReportMetric(sum(bareCPU).Seconds()/float64(len(bareCPU)), "bare-cpu-s")
 }
 
-// timeProcess runs cmd to its end and returns its wall time and its peak
-// resident memory in KiB (getrusage's ru_maxrss on Linux).
-func timeProcess(b *testing.B, cmd *exec.Cmd) (time.Duration, int64) {
+// timeProcess runs cmd to its end and returns its wall time, its CPU time
+// and its peak resident memory in KiB (getrusage's ru_maxrss on Linux).
+func timeProcess(b *testing.B, cmd *exec.Cmd) (wall, cpu time.Duration, peakKiB int64) {
 	b.Helper()
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	t0 := time.Now()
 	err := cmd.Run()
-	d := time.Since(t0)
+	wall = time.Since(t0)
 	if err != nil {
 		b.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, out.String())
 	}
@@ -89,7 +95,8 @@ func timeProcess(b *testing.B, cmd *exec.Cmd) (time.Duration, int64) {
 	if !ok {
 		b.Fatalf("no resource usage for %s on this system", cmd.Args[0])
 	}
-	return d, int64(ru.Maxrss)
+	cpu = time.Duration(syscall.TimevalToNsec(ru.Utime) + syscall.TimevalToNsec(ru.Stime))
+	return wall, cpu, int64(ru.Maxrss)
 }
 
 // checkSameRows checks that the bare insert wrote what demo wrote: as many
