@@ -41,8 +41,9 @@ type authSample struct {
 
 // stallRun is what one run of the probe measured.
 type stallRun struct {
-	writes []time.Duration // each write's time, in the order written
-	auth   []authSample
+	writes   []time.Duration // each write's time, in the order written
+	auth     []authSample
+	searches int // searches made beside them
 }
 
 // newStallProbe signs in as the demo account's administrator, enrols MFA for
@@ -151,8 +152,9 @@ func (p *stallProbe) signIn(ctx context.Context, password string, since time.Tim
 // between writes, as an administrator or a paced import would, so that a
 // sign-in waits only for what a single write holds the lock for.
 const (
-	writePause  = time.Millisecond     // after each write: the lock is free about 2/3 of the time
-	signInPause = 5 * time.Millisecond // after each sign-in: about 150 steps a second
+	writePause  = time.Millisecond      // after each write: the lock is free about 2/3 of the time
+	signInPause = 5 * time.Millisecond  // after each sign-in: about 150 steps a second
+	searchPause = 20 * time.Millisecond // after each search: the index catches up often
 )
 
 // run writes every target in turn, writePause apart, while the watcher signs
@@ -175,6 +177,24 @@ func (p *stallProbe) run(ctx context.Context, password string, between func(i in
 			}
 		}
 	})
+	// An administrator searches meanwhile, so the index catches up with the
+	// writes and merges its segments while sign-ins go on.
+	var searchErr error
+	searches := 0
+	wg.Go(func() {
+		terms := []string{"changed", "smith", "mia", "a", "ex", "mail3"}
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			case <-time.After(searchPause):
+			}
+			if _, searchErr = p.s.SearchUsers(ctx, p.admin, p.admin.AccountID(), UserQuery{Term: terms[i%len(terms)], Count: true}); searchErr != nil {
+				return
+			}
+			searches++
+		}
+	})
 	var err error
 	for i := range p.targets {
 		t0 := time.Now()
@@ -192,7 +212,8 @@ func (p *stallProbe) run(ctx context.Context, password string, between func(i in
 	}
 	close(done)
 	wg.Wait()
-	return r, errors.Join(err, authErr)
+	r.searches = searches
+	return r, errors.Join(err, authErr, searchErr)
 }
 
 // slowWrites lists the writes over limit as "#n 1.234s", numbered from 1.
@@ -286,12 +307,15 @@ func TestWritesAfterSeedDoNotStallSignIns(t *testing.T) {
 		t.Fatal(err)
 	}
 	auth := authDurations(r.auth)
-	t.Logf("seeded %d users in %v; %d writes: p50 %v, p99 %v, max %v; %d sign-in steps: p50 %v, p99 %v, max %v",
-		users, seeded.Round(time.Millisecond), len(r.writes),
+	t.Logf("seeded %d users in %v; %d searches; %d writes: p50 %v, p99 %v, max %v; %d sign-in steps: p50 %v, p99 %v, max %v",
+		users, seeded.Round(time.Millisecond), r.searches, len(r.writes),
 		percentile(r.writes, 0.5), percentile(r.writes, 0.99), percentile(r.writes, 1),
 		len(auth), percentile(auth, 0.5), percentile(auth, 0.99), percentile(auth, 1))
 	if raceDetector {
 		return
+	}
+	if r.searches < 10 {
+		t.Errorf("only %d searches beside %d writes: the index hardly caught up", r.searches, len(r.writes))
 	}
 	if len(auth) < len(r.writes)/10 {
 		t.Errorf("only %d sign-in steps beside %d writes: too few to tell whether they waited", len(auth), len(r.writes))
