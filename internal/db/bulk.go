@@ -29,6 +29,11 @@ func (d *DB) BulkUsers(ctx context.Context, accountID int64, n int, passwordHash
 	if err != nil {
 		return err
 	}
+	done, err := d.admit(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	conn, err := d.Conn(ctx)
 	if err != nil {
 		return Translate(err)
