@@ -24,10 +24,45 @@ type Querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// DB is an open smartmfa database.
+// DB is an open smartmfa database. Its ExecContext, QueryContext and
+// QueryRowContext, and WriteTx's Querier, prepare each query once (see
+// stmtCache); the embedded *sql.DB's own methods do not.
 type DB struct {
 	*sql.DB
-	Path string
+	Path  string
+	stmts *stmtCache
+}
+
+// ExecContext runs query as *sql.DB does, prepared once.
+func (d *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s := d.stmts.prepare(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return d.DB.ExecContext(ctx, query, args...)
+}
+
+// QueryContext runs query as *sql.DB does, prepared once. Each call holds its
+// own connection until its rows close, so nested calls never share a
+// statement.
+func (d *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := d.stmts.prepare(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return d.DB.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs query as *sql.DB does, prepared once.
+func (d *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := d.stmts.prepare(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return d.DB.QueryRowContext(ctx, query, args...)
+}
+
+// Close closes the cached statements and the database.
+func (d *DB) Close() error {
+	d.stmts.close()
+	return d.DB.Close()
 }
 
 // busyTimeout is how long a connection waits for another process's lock.
@@ -82,7 +117,7 @@ func open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening database %s: %w", path, err)
 	}
-	d := &DB{DB: sqldb, Path: path}
+	d := &DB{DB: sqldb, Path: path, stmts: newStmtCache(sqldb)}
 	if err := d.checkPragmas(ctx); err != nil {
 		sqldb.Close()
 		return nil, err
@@ -157,13 +192,16 @@ func (d *DB) checkPragmas(ctx context.Context) error {
 	return nil
 }
 
-// WriteTx runs fn in one immediate transaction and commits it when fn returns nil.
+// WriteTx runs fn in one immediate transaction and commits it when fn returns
+// nil. fn's Querier runs the hot statements prepared (see txQuerier).
 func (d *DB) WriteTx(ctx context.Context, fn func(q Querier) error) error {
 	tx, err := d.BeginTx(ctx, nil)
 	if err != nil {
 		return Translate(err)
 	}
-	if err := fn(tx); err != nil {
+	q := &txQuerier{tx: tx, cache: d.stmts}
+	defer q.cacheMissed(ctx) // runs after Commit or Rollback has freed the connection
+	if err := fn(q); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
