@@ -76,7 +76,7 @@ func (d *DB) BulkUsers(ctx context.Context, accountID int64, n int, passwordHash
 	outcome := make(chan error, 1) // whether the users committed
 	indexed := make(chan error, 1)
 	go func() {
-		indexed <- bulkIndex(ctx, pool, searchRowid(accountID, first), seq, texts, outcome)
+		indexed <- bulkIndex(ctx, pool.DB, searchRowid(accountID, first), seq, texts, outcome)
 		for range texts { // an index that gave up early must not block the insert
 		}
 	}()

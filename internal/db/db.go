@@ -24,9 +24,11 @@ type Querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// DB is an open smartmfa database.
+// DB is an open smartmfa database. Its ExecContext, QueryContext and
+// QueryRowContext, and WriteTx's Querier, prepare each query once (see
+// stmtCache); the embedded *sql.DB's own methods do not.
 type DB struct {
-	*sql.DB
+	prepared
 	Path   string
 	idx    index         // the search index's file, opened when first searched
 	writer chan struct{} // see admit
@@ -98,7 +100,7 @@ func open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening database %s: %w", path, err)
 	}
-	d := &DB{DB: sqldb, Path: path, writer: make(chan struct{}, 1)}
+	d := &DB{prepared: newPrepared(sqldb), Path: path, writer: make(chan struct{}, 1)}
 	if err := d.checkPragmas(ctx); err != nil {
 		sqldb.Close()
 		return nil, err
@@ -173,7 +175,8 @@ func (d *DB) checkPragmas(ctx context.Context) error {
 	return nil
 }
 
-// WriteTx runs fn in one immediate transaction and commits it when fn returns nil.
+// WriteTx runs fn in one immediate transaction and commits it when fn returns
+// nil. fn's Querier runs the hot statements prepared (see txQuerier).
 func (d *DB) WriteTx(ctx context.Context, fn func(q Querier) error) error {
 	done, err := d.admit(ctx)
 	if err != nil {
@@ -184,7 +187,9 @@ func (d *DB) WriteTx(ctx context.Context, fn func(q Querier) error) error {
 	if err != nil {
 		return Translate(err)
 	}
-	if err := fn(tx); err != nil {
+	q := &txQuerier{tx: tx, cache: d.stmts}
+	defer q.cacheMissed(ctx) // runs after Commit or Rollback has freed the connection
+	if err := fn(q); err != nil {
 		_ = tx.Rollback()
 		return err
 	}

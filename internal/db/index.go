@@ -37,13 +37,12 @@ CREATE TABLE IF NOT EXISTS search_trigrams (t TEXT PRIMARY KEY) WITHOUT ROWID;`
 // attaches the database read-only as "live", so queries name users and mfa
 // as before and a transaction here never takes the database's write lock.
 type index struct {
-	mu  sync.Mutex
-	db  *sql.DB
-	err error
+	mu sync.Mutex
+	db *prepared // nil until opened
 }
 
 // searchDB opens the index pool on first use.
-func (d *DB) searchDB(ctx context.Context) (*sql.DB, error) {
+func (d *DB) searchDB(ctx context.Context) (*prepared, error) {
 	d.idx.mu.Lock()
 	defer d.idx.mu.Unlock()
 	if d.idx.db != nil {
@@ -63,8 +62,9 @@ func (d *DB) searchDB(ctx context.Context) (*sql.DB, error) {
 		pool.Close()
 		return nil, translateOpen(path, err)
 	}
-	d.idx.db = pool
-	return pool, nil
+	p := newPrepared(pool)
+	d.idx.db = &p
+	return d.idx.db, nil
 }
 
 // indexDSN is the index file's settings: WAL so searches read while it
@@ -109,13 +109,15 @@ func (d *DB) closeIndex() error {
 	if d.idx.db == nil {
 		return nil
 	}
-	err := d.idx.db.Close()
+	d.idx.db.stmts.close()
+	err := d.idx.db.DB.Close()
 	d.idx.db = nil
 	return err
 }
 
-// Close closes the database and its index.
+// Close closes the database, its cached statements and its index.
 func (d *DB) Close() error {
+	d.stmts.close()
 	return errors.Join(d.closeIndex(), d.DB.Close())
 }
 

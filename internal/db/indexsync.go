@@ -49,7 +49,7 @@ func (st indexState) current() bool { return !st.rebuild() && st.applied == st.m
 
 // syncIndex brings the index up to the database's log and returns its pool.
 // Only the index file's write lock is held while it works.
-func (d *DB) syncIndex(ctx context.Context) (*sql.DB, error) {
+func (d *DB) syncIndex(ctx context.Context) (*prepared, error) {
 	pool, err := d.searchDB(ctx)
 	if err != nil {
 		return nil, err
@@ -58,7 +58,7 @@ func (d *DB) syncIndex(ctx context.Context) (*sql.DB, error) {
 	if err != nil || st.current() {
 		return pool, err
 	}
-	if err := indexTx(ctx, pool, func(tx *sql.Tx) error {
+	if err := indexTx(ctx, pool.DB, func(tx *sql.Tx) error {
 		st, err = catchUp(ctx, tx)
 		return err
 	}); err != nil {
