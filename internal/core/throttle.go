@@ -75,10 +75,16 @@ func (a attempt) load(ctx context.Context, q db.Querier, now time.Time) (db.Coun
 	} else {
 		c, err = db.BucketCounter(ctx, q, a.bucket)
 	}
+	return forgetQuiet(c, now), err
+}
+
+// forgetQuiet is a counter quiet for a day started again: known and unknown
+// names alike.
+func forgetQuiet(c db.Counter, now time.Time) db.Counter {
 	if c.FailedAt < now.Add(-forgetAfter).UnixNano() {
-		c = db.Counter{} // quiet for a day: known and unknown names alike start again
+		return db.Counter{}
 	}
-	return c, err
+	return c
 }
 
 func (a attempt) store(ctx context.Context, q db.Querier, c db.Counter) error {
@@ -98,18 +104,21 @@ func (s *Service) reserve(ctx context.Context, typed string, u db.User, origin s
 	a := attempt{bucket: bucketOf(typed)}
 	err := s.db.WriteTx(ctx, func(q db.Querier) error {
 		a.userID, a.origin = 0, ""
+		var c db.Counter
 		if u.ID != 0 {
-			at, _, ok, err := db.TrustedOrigin(ctx, q, u.ID, origin)
+			at, oc, ok, err := db.TrustedOrigin(ctx, q, u.ID, origin)
 			if err != nil {
 				return err
 			}
 			if ok && at >= now.Add(-trustFor).UnixNano() {
-				a.userID, a.origin = u.ID, origin
+				a.userID, a.origin, c = u.ID, origin, forgetQuiet(oc, now)
 			}
 		}
-		c, err := a.load(ctx, q, now)
-		if err != nil {
-			return err
+		if !a.trusted() {
+			var err error
+			if c, err = a.load(ctx, q, now); err != nil {
+				return err
+			}
 		}
 		if err := lockedErr(c.LockedUntil, now); err != nil {
 			return err
