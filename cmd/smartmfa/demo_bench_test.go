@@ -123,13 +123,15 @@ func checkSameRows(b *testing.B, demoDB, bareDB string, users int) {
 	if err := demo.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = 'user'`).Scan(&n); err != nil || n != users {
 		b.Fatalf("demo wrote %d users (%v), want %d", n, err, users)
 	}
-	const row = `SELECT username, display_name, email, length(password_hash) FROM users WHERE id = ?`
+	// The same rows but the hash: demo stores the one hash it shares once
+	// and a reference to it in each row, the bare insert the hash itself.
+	const row = `SELECT username, display_name, email FROM users WHERE id = ?`
 	for _, id := range []int64{2, 3, 51, 4_951, 500_001, int64(users) + 1} {
-		var want, got [4]string
-		if err := demo.QueryRowContext(ctx, row, id).Scan(&want[0], &want[1], &want[2], &want[3]); err != nil {
+		var want, got [3]string
+		if err := demo.QueryRowContext(ctx, row, id).Scan(&want[0], &want[1], &want[2]); err != nil {
 			b.Fatalf("demo user %d: %v", id, err)
 		}
-		if err := bare.QueryRowContext(ctx, row, id).Scan(&got[0], &got[1], &got[2], &got[3]); err != nil {
+		if err := bare.QueryRowContext(ctx, row, id).Scan(&got[0], &got[1], &got[2]); err != nil {
 			b.Fatalf("bare user %d: %v", id, err)
 		}
 		if got != want {
