@@ -82,6 +82,20 @@ func (w *indexWorld) expect(term string, want ...string) {
 	}
 }
 
+// replace closes the database, puts a copy of from in file's place (removes
+// it when from is "") without its -wal and -shm, and opens the database again.
+func (w *indexWorld) replace(file, from string) {
+	w.t.Helper()
+	w.d.Close()
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(file + suffix)
+	}
+	if from != "" {
+		copyFile(w.t, from, file)
+	}
+	w.reopen()
+}
+
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()
 	b, err := os.ReadFile(from)
@@ -115,11 +129,7 @@ func TestIndexRebuilt(t *testing.T) {
 		w := newIndexWorld(t)
 		w.add("ann", "Ann Zoë")
 		w.expect("zoë", "ann")
-		w.d.Close()
-		for _, suffix := range []string{"", "-wal", "-shm"} {
-			os.Remove(idx(w) + suffix)
-		}
-		w.reopen()
+		w.replace(idx(w), "")
 		w.expect("zoë", "ann")
 	})
 	t.Run("another database's", func(t *testing.T) {
@@ -130,10 +140,7 @@ func TestIndexRebuilt(t *testing.T) {
 		w := newIndexWorld(t)
 		w.add("ann", "Ann Mine")
 		w.expect("ann", "ann")
-		w.d.Close()
-		copyFile(t, idx(other), idx(w))
-		os.Remove(idx(w) + "-wal")
-		w.reopen()
+		w.replace(idx(w), idx(other))
 		w.expect("ann", "ann")
 	})
 	t.Run("behind a pruned log", func(t *testing.T) {
@@ -157,11 +164,7 @@ func TestIndexRebuilt(t *testing.T) {
 		if err := w.d.QueryRow(`SELECT v FROM store_info WHERE k = 'search_pruned'`).Scan(&pruned); err != nil || pruned == 0 {
 			t.Fatalf("the log was not pruned (%d, %v)", pruned, err)
 		}
-		w.d.Close()
-		copyFile(t, old, idx(w))
-		os.Remove(idx(w) + "-wal")
-		os.Remove(idx(w) + "-shm")
-		w.reopen()
+		w.replace(idx(w), old)
 		w.expect("last", "zed")
 		w.expect("first", "ann")
 		w.expect("pruned", "u0")
@@ -176,11 +179,7 @@ func TestIndexRebuilt(t *testing.T) {
 		w.reopen()
 		w.add("bob", "Bob Lost")
 		w.expect("lost", "bob")
-		w.d.Close()
-		copyFile(t, backup, w.path)
-		os.Remove(w.path + "-wal")
-		os.Remove(w.path + "-shm")
-		w.reopen()
+		w.replace(w.path, backup)
 		w.expect("lost")
 		w.expect("kept", "ann")
 	})

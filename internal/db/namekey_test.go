@@ -2,10 +2,7 @@ package db
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
 	"io/fs"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -52,7 +49,6 @@ func TestNameKey(t *testing.T) {
 // instead of failing the upgrade.
 func TestNameKeyMigration(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
 	names, err := fs.Glob(migrationFS, "migrations/*.sql")
 	if err != nil {
 		t.Fatal(err)
@@ -62,29 +58,12 @@ func TestNameKeyMigration(t *testing.T) {
 	if before < 0 {
 		t.Fatalf("no migration 0004 in %v", names)
 	}
-	steps, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := sql.Open("sqlite", dsn(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, step := range steps[:before] {
-		if _, err := raw.ExecContext(ctx, step); err != nil {
-			t.Fatal(err)
-		}
-	}
 	old := []string{"Acme", "Stra\u00dfe", "STRASSE", "\u00c9cole", "E\u0301COLE", "\uff26\uff55\uff4c\uff4c", "\u0430cme"}
+	var inserts []any
 	for i, n := range old {
-		if _, err := raw.ExecContext(ctx, `INSERT INTO accounts (name, name_key, created_at) VALUES (?, ?, ?)`, n, strings.ToLower(n), i); err != nil {
-			t.Fatal(err)
-		}
+		inserts = append(inserts, []any{`INSERT INTO accounts (name, name_key, created_at) VALUES (?, ?, ?)`, n, strings.ToLower(n), i})
 	}
-	if _, err := raw.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", before)); err != nil {
-		t.Fatal(err)
-	}
-	raw.Close()
+	path := databaseAt(t, before, inserts...)
 
 	d, err := Open(ctx, path)
 	if err != nil {
