@@ -3,6 +3,7 @@ package db_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -261,4 +262,27 @@ func TestBulkRangeCaughtUp(t *testing.T) {
 	}
 	w.expect("bulk1499", "bulk1499")
 	w.expect("ann", "ann")
+}
+
+// TestFailedBulkLeavesNoIndex: a bulk load that fails (a username taken
+// half-way) leaves neither users nor index entries, and the index goes on
+// following the log.
+func TestFailedBulkLeavesNoIndex(t *testing.T) {
+	w := newIndexWorld(t)
+	ctx := context.Background()
+	w.add("taken", "Already Here")
+	w.expect("here", "taken")
+	gen := func(i int, id int64, u *db.User) {
+		u.Username, u.DisplayName, u.CreatedAt, u.UpdatedAt = fmt.Sprintf("bulk%d", i), "Half Loaded", 1, 1
+		if i == 700 {
+			u.Username = "taken"
+		}
+	}
+	if err := w.d.BulkUsers(ctx, w.acct, 1500, "hash", gen, nil); !errors.Is(err, db.ErrConflict) {
+		t.Fatalf("bulk with a taken name: %v, want ErrConflict", err)
+	}
+	w.expect("half")
+	w.add("after", "Half Later")
+	w.expect("half", "after")
+	w.expect("here", "taken")
 }
