@@ -225,11 +225,8 @@ func (s *Service) VerifyLoginCode(ctx context.Context, sess Session, code string
 		if err != nil {
 			return err
 		}
-		acct, err := db.AccountByID(ctx, q, u.AccountID)
-		if err != nil {
-			return err
-		}
-		out.stage = nextStage(u, acct, true)
+		// The account's requirement cannot apply: the user's MFA is active.
+		out.stage = nextStage(u, db.Account{}, true)
 		out.recovery = kind == codeRecovery
 		return s.signedIn(ctx, q, out, u, "password and "+how)
 	})
@@ -241,16 +238,15 @@ func (s *Service) VerifyLoginCode(ctx context.Context, sess Session, code string
 
 // activeMFA loads the caller and their active authenticator.
 func (s *Service) activeMFA(ctx context.Context, q db.Querier, sess Session) (db.User, db.MFA, error) {
-	u, err := db.UserByID(ctx, q, sess.userID)
+	u, m, ok, err := db.UserWithMFA(ctx, q, sess.userID)
 	if err != nil || u.Disabled {
 		return u, db.MFA{}, ErrForbidden
 	}
 	if u.SessionEpoch != sess.epoch {
 		return u, db.MFA{}, ErrSessionEnded
 	}
-	m, err := db.MFAByUser(ctx, q, u.ID)
-	if errors.Is(err, db.ErrNotFound) || err == nil && m.State != "active" {
+	if !ok || m.State != "active" {
 		return u, m, ErrNoMFA
 	}
-	return u, m, err
+	return u, m, nil
 }

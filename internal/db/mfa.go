@@ -29,6 +29,23 @@ func MFAByUser(ctx context.Context, q Querier, userID int64) (MFA, error) {
 	return m, Translate(err)
 }
 
+// UserWithMFA returns a user and their authenticator in one read (a code
+// check needs both); ok is false when the user has none.
+func UserWithMFA(ctx context.Context, q Querier, userID int64) (u User, m MFA, ok bool, err error) {
+	err = q.QueryRowContext(ctx, `SELECT `+userCols+`, m.user_id IS NOT NULL,
+		coalesce(m.secret, x''), coalesce(m.key_id, ''), coalesce(m.algorithm, ''), coalesce(m.digits, 0),
+		coalesce(m.period, 0), coalesce(m.created_at, 0), coalesce(m.enabled_at, 0), coalesce(m.last_step, -1),
+		coalesce(m.failures, 0), coalesce(m.locked_until, 0)`+userFrom+`WHERE u.id = ?`, userID).Scan(
+		&u.ID, &u.AccountID, &u.Username, &u.DisplayName, &u.Email, &u.Role, &u.PasswordHash,
+		&u.Disabled, &u.CreatedAt, &u.UpdatedAt, &u.SessionEpoch, &u.MustChangePassword, &u.MFAState,
+		&ok, &m.Secret, &m.KeyID, &m.Algorithm, &m.Digits, &m.Period, &m.CreatedAt, &m.EnabledAt, &m.LastStep,
+		&m.Failures, &m.LockedUntil)
+	if ok {
+		m.UserID, m.State = u.ID, u.MFAState
+	}
+	return u, m, ok, Translate(err)
+}
+
 // PutPendingMFA stores a new pending authenticator, replacing an earlier pending one.
 func PutPendingMFA(ctx context.Context, q Querier, m MFA) error {
 	return recounted(ctx, q, m.UserID, func() error {
