@@ -27,6 +27,7 @@ type frame struct {
 	warning       warning   // what the bottom line shows, if anything
 	notice        string    // the server's notice; shown before any warning
 	stopped       bool      // the session is ending: the console is not called again
+	drawn         bool      // the first view has gone to the session's output
 }
 
 type warning int
@@ -122,10 +123,21 @@ func (f *frame) Update(msg tea.Msg) (m tea.Model, cmd tea.Cmd) {
 
 // View is the console's view with the notice or warning, if any, on its
 // last line, where it is seen whichever screen is open.
-func (f *frame) View() (view string) {
+func (f *frame) View() string {
 	if f.stopped {
 		return ""
 	}
+	view := f.draw()
+	if !f.drawn {
+		// The first view is Bubble Tea's, right after Init: send it now,
+		// not on the renderer's first tick (see startWriter).
+		f.drawn = true
+		f.sess.out.firstView(view, f.width, f.height)
+	}
+	return view
+}
+
+func (f *frame) draw() (view string) {
 	defer func() {
 		if r := recover(); r != nil {
 			// View cannot return a command: the quit comes as a message.

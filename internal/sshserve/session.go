@@ -41,7 +41,8 @@ type Session struct {
 	cancel     context.CancelFunc
 	input      *io.PipeReader // the console's input, copied from the session
 	inputW     *io.PipeWriter
-	closeInput func() // ends the console's input; safe to call again
+	closeInput func()       // ends the console's input; safe to call again
+	out        *startWriter // the console's output: see startWriter
 
 	sizes   sync.Mutex // held while a size is sent: the program gets them in order
 	mu      sync.Mutex
@@ -208,8 +209,10 @@ func (s *Session) run(sess ssh.Session) {
 	}()
 	cfg := &s.srv.cfg
 	s.Renderer = newRenderer(sess)
+	s.out = &startWriter{w: sess}
+	defer s.out.release()
 	f := newFrame(cfg.Console(s.ctx, s), s, cfg, s.Renderer)
-	p := tea.NewProgram(f, tea.WithContext(s.ctx), tea.WithInput(s.input), tea.WithOutput(sess),
+	p := tea.NewProgram(f, tea.WithContext(s.ctx), tea.WithInput(s.input), tea.WithOutput(s.out),
 		tea.WithAltScreen(), tea.WithoutSignalHandler(), tea.WithFPS(cfg.FPS),
 		tea.WithEnvironment(sess.Environ()))
 
