@@ -28,6 +28,8 @@ type frame struct {
 	notice        string    // the server's notice; shown before any warning
 	stopped       bool      // the session is ending: the console is not called again
 	drawn         bool      // the first view has gone to the session's output
+	last          string    // the last view
+	same          bool      // nothing has changed since the last view
 }
 
 type warning int
@@ -76,6 +78,7 @@ func (f *frame) Init() (cmd tea.Cmd) {
 // Update keeps the time of the last key, handles the frame's own messages
 // and passes everything else on, with the console's commands guarded.
 func (f *frame) Update(msg tea.Msg) (m tea.Model, cmd tea.Cmd) {
+	f.same = false
 	if f.stopped {
 		switch msg := msg.(type) {
 		case endMsg:
@@ -98,7 +101,14 @@ func (f *frame) Update(msg tea.Msg) (m tea.Model, cmd tea.Cmd) {
 	}()
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		f.width, f.height = clampWindow(msg.Width), clampWindow(msg.Height)
+		w, h := clampWindow(msg.Width), clampWindow(msg.Height)
+		if w == f.width && h == f.height {
+			// The console has this size (sendFirstSize sends the first again,
+			// for Bubble Tea's renderer): nothing to redraw.
+			f.same = true
+			return f, nil
+		}
+		f.width, f.height = w, h
 	case tea.KeyMsg:
 		f.lastKey = time.Now()
 		if f.warning == idleWarning {
@@ -127,14 +137,16 @@ func (f *frame) View() string {
 	if f.stopped {
 		return ""
 	}
-	view := f.draw()
+	if !f.same {
+		f.last = f.draw()
+	}
 	if !f.drawn {
 		// The first view is Bubble Tea's, right after Init: send it now,
 		// not on the renderer's first tick (see startWriter).
 		f.drawn = true
-		f.sess.out.firstView(view, f.width, f.height)
+		f.sess.out.firstView(f.last, f.width, f.height)
 	}
-	return view
+	return f.last
 }
 
 func (f *frame) draw() (view string) {
