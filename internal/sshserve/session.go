@@ -204,7 +204,9 @@ func (s *Session) run(sess ssh.Session) {
 		}
 	}()
 	go func() {
-		_, _ = io.Copy(s.inputW, sess)
+		// Bubble Tea reads its input 256 bytes at a time: io.Copy's 32 KB
+		// buffer would only add to what every open session holds.
+		_, _ = io.CopyBuffer(s.inputW, sess, make([]byte, 512))
 		s.closeInput()
 	}()
 	cfg := &s.srv.cfg
