@@ -27,7 +27,7 @@ type Common struct {
 	svc    *core.Service
 	sess   core.Session
 	source string // audit source: local:<os user> or ssh:<address>
-	st     Styles
+	st     *Styles
 	keys   keyMap
 	now    func() time.Time // for display only: core keeps its own clock
 	epoch  int              // counts logouts; see stamp
