@@ -31,6 +31,9 @@ type Session struct {
 	// client's terminal (its TERM, NO_COLOR) and its background (COLORFGBG,
 	// else dark). It never queries the terminal.
 	Renderer *lipgloss.Renderer
+	// Styles are the console's styles for Renderer's colour profile and
+	// background, built once per pair and shared (tui.Options.Styles).
+	Styles *tui.Styles
 
 	srv   *Server
 	addr  string // what the per-address limits count it under (clientKey)
@@ -211,6 +214,7 @@ func (s *Session) run(sess ssh.Session) {
 	}()
 	cfg := &s.srv.cfg
 	s.Renderer = newRenderer(sess)
+	s.Styles = s.srv.stylesFor(s.Renderer)
 	s.out = &startWriter{w: sess}
 	defer s.out.release()
 	f := newFrame(cfg.Console(s.ctx, s), s, cfg, s.Renderer)
