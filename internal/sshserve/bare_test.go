@@ -13,7 +13,7 @@ import (
 // loginScreen is every byte our server sends a new 80x24 session until it
 // has been quiet for a while after its login screen: what the bare server
 // sends in one write.
-func loginScreen(b *testing.B, addr string) []byte {
+func loginScreen(b testing.TB, addr string) []byte {
 	conn, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "bench",
 		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: wait})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // writeLog keeps each write apart, as each would be one SSH packet.
@@ -125,4 +126,19 @@ func TestStartWriter(t *testing.T) {
 			t.Errorf("sent %q, want the held sequences, then the rest", got)
 		}
 	})
+}
+
+// TestLoginScreenDrawnOnce: a new session's login screen comes in one
+// frame, the one the console goes on showing: the renderer does not draw
+// the early frame again, nor a corrected one after it.
+func TestLoginScreenDrawnOnce(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Config{})
+	out := loginScreen(t, ts.addr)
+	if n := bytes.Count(out, []byte(ansi.EraseEntireScreen)); n != 1 {
+		t.Errorf("the screen is cleared %d times, want once at the start: %q", n, out)
+	}
+	if n := bytes.Count(out, []byte("Username")); n != 1 {
+		t.Errorf("the login screen is drawn %d times, want once: %q", n, out)
+	}
 }
