@@ -152,7 +152,15 @@ func (s *Session) end(why endReason, detail string) {
 // channel closes. It must always drain the channel: an unread change blocks
 // the session's requests.
 func (s *Session) followWindow(windows <-chan ssh.Window) {
+	// The first is the pty-req's own size, which the session started with
+	// (newSession) and sendFirstSize sends: sent again, it would only make
+	// Bubble Tea's renderer draw the whole screen once more.
+	first := true
 	for w := range windows {
+		if first {
+			first = false
+			continue
+		}
 		w.Width, w.Height = clampWindow(w.Width), clampWindow(w.Height)
 		s.sizes.Lock()
 		s.mu.Lock()
