@@ -132,7 +132,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		Console: func(ctx context.Context, s *sshserve.Session) tea.Model {
 			// The console tells the server of each login as it happens: a
 			// failure counts towards its address's backoff at once.
-			return tui.New(ctx, svc, tui.Options{Source: s.Source, Renderer: s.Renderer,
+			return tui.New(ctx, svc, tui.Options{Source: s.Source, Renderer: s.Renderer, Styles: s.Styles,
 				OnSignIn: s.SignedIn, OnSignOut: s.SignedOut, OnLoginFailed: s.LoginFailed})
 		},
 		HostKey:       signer,

@@ -95,6 +95,7 @@ func (s *Server) pend(c *trackedConn) {
 	if s.cfg.PreSessionTimeout > 0 {
 		c.mu.Lock()
 		c.preSession = c.since.Add(s.cfg.PreSessionTimeout)
+		c.deadline, c.deadlineSet = c.preSession, true
 		_ = c.Conn.SetDeadline(c.preSession)
 		c.mu.Unlock()
 	}
@@ -150,10 +151,12 @@ type trackedConn struct {
 	since    time.Time // when it became pending
 	closed   bool
 
-	closeOnce  sync.Once
-	mu         sync.Mutex
-	channels   int       // session channels open on the connection
-	preSession time.Time // the deadline while pending; zero while not
+	closeOnce   sync.Once
+	mu          sync.Mutex
+	channels    int       // session channels open on the connection
+	preSession  time.Time // the deadline while pending; zero while not
+	deadline    time.Time // the deadline last set on both directions
+	deadlineSet bool      // deadline is known: SetDeadline may skip a near repeat
 }
 
 // openChannel counts a new session channel, unless limit are open.
@@ -188,18 +191,44 @@ func (c *trackedConn) consoleClosed() {
 	}
 }
 
+// clamp keeps t at or before the pending deadline, if any. c.mu is held.
 func (c *trackedConn) clamp(t time.Time) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if !c.preSession.IsZero() && (t.IsZero() || t.After(c.preSession)) {
 		return c.preSession
 	}
 	return t
 }
 
-func (c *trackedConn) SetDeadline(t time.Time) error { return c.Conn.SetDeadline(c.clamp(t)) }
+// deadlineSlack is how much later than the one set a deadline may be asked
+// for without being moved: the SSH library asks before every read and write,
+// each time a little later, and moving it costs the runtime's timers. A
+// connection closed up to a second before its idle limit loses nothing.
+const deadlineSlack = time.Second
 
-func (c *trackedConn) SetReadDeadline(t time.Time) error { return c.Conn.SetReadDeadline(c.clamp(t)) }
+func (c *trackedConn) SetDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t = c.clamp(t)
+	if c.deadlineSet && !t.IsZero() && !c.deadline.IsZero() && !t.Before(c.deadline) && t.Sub(c.deadline) < deadlineSlack {
+		return nil
+	}
+	c.deadline, c.deadlineSet = t, true
+	return c.Conn.SetDeadline(t)
+}
+
+func (c *trackedConn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.deadlineSet = false // the two directions may differ now
+	return c.Conn.SetReadDeadline(c.clamp(t))
+}
+
+func (c *trackedConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.deadlineSet = false
+	return c.Conn.SetWriteDeadline(t)
+}
 
 func (c *trackedConn) Close() error {
 	err := c.Conn.Close()

@@ -1,6 +1,7 @@
 package sshserve
 
 import (
+	"context"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -27,6 +28,10 @@ type frame struct {
 	warning       warning   // what the bottom line shows, if anything
 	notice        string    // the server's notice; shown before any warning
 	stopped       bool      // the session is ending: the console is not called again
+	drawn         bool      // the first view has gone to the session's output
+	last          string    // the last view
+	same          bool      // nothing has changed since the last view
+	stopClock     func()    // stops the timer schedule set, if any
 }
 
 type warning int
@@ -69,12 +74,14 @@ func (f *frame) Init() (cmd tea.Cmd) {
 	f.width, f.height = clampWindow(f.size.Width), clampWindow(f.size.Height)
 	inner, sized := f.inner.Update(f.size)
 	f.inner = inner
-	return tea.Batch(guard(f.sess, sized), guard(f.sess, f.inner.Init()), f.schedule(time.Now()))
+	f.schedule(time.Now())
+	return tea.Batch(guard(f.sess, sized), guard(f.sess, f.inner.Init()))
 }
 
 // Update keeps the time of the last key, handles the frame's own messages
 // and passes everything else on, with the console's commands guarded.
 func (f *frame) Update(msg tea.Msg) (m tea.Model, cmd tea.Cmd) {
+	f.same = false
 	if f.stopped {
 		switch msg := msg.(type) {
 		case endMsg:
@@ -97,7 +104,14 @@ func (f *frame) Update(msg tea.Msg) (m tea.Model, cmd tea.Cmd) {
 	}()
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		f.width, f.height = clampWindow(msg.Width), clampWindow(msg.Height)
+		w, h := clampWindow(msg.Width), clampWindow(msg.Height)
+		if w == f.width && h == f.height {
+			// The console has this size (sendFirstSize sends the first again,
+			// for Bubble Tea's renderer): nothing to redraw.
+			f.same = true
+			return f, nil
+		}
+		f.width, f.height = w, h
 	case tea.KeyMsg:
 		f.lastKey = time.Now()
 		if f.warning == idleWarning {
@@ -122,10 +136,23 @@ func (f *frame) Update(msg tea.Msg) (m tea.Model, cmd tea.Cmd) {
 
 // View is the console's view with the notice or warning, if any, on its
 // last line, where it is seen whichever screen is open.
-func (f *frame) View() (view string) {
+func (f *frame) View() string {
 	if f.stopped {
 		return ""
 	}
+	if !f.same {
+		f.last = f.draw()
+	}
+	if !f.drawn {
+		// The first view is Bubble Tea's, right after Init: send it now,
+		// not on the renderer's first tick (see startWriter).
+		f.drawn = true
+		f.sess.out.firstView(f.last, f.width, f.height)
+	}
+	return f.last
+}
+
+func (f *frame) draw() (view string) {
 	defer func() {
 		if r := recover(); r != nil {
 			// View cannot return a command: the quit comes as a message.
@@ -182,12 +209,16 @@ func (f *frame) check(now time.Time) tea.Cmd {
 	default:
 		f.warning = noWarning
 	}
-	return f.schedule(now)
+	f.schedule(now)
+	return nil
 }
 
-// schedule returns a tick for the next moment after now at which a warning
-// starts or the session ends.
-func (f *frame) schedule(now time.Time) tea.Cmd {
+// schedule sets the clock for the next moment after now at which a warning
+// starts or the session ends. It is a timer, not a command: a command's
+// goroutine would wait minutes in every open session, and tea.Tick's would
+// hold the whole console until it fired, long after the session had gone.
+// The timer stops with the session.
+func (f *frame) schedule(now time.Time) {
 	idle, limit, warn := f.cfg.IdleTimeout, f.cfg.SessionLimit, f.cfg.Warning
 	var next time.Time
 	consider := func(t time.Time) {
@@ -203,21 +234,19 @@ func (f *frame) schedule(now time.Time) tea.Cmd {
 		consider(f.sess.start.Add(limit - warn))
 		consider(f.sess.start.Add(limit))
 	}
-	if next.IsZero() {
-		return nil
+	if f.stopClock != nil {
+		f.stopClock()
+		f.stopClock = nil
 	}
-	// Not tea.Tick: its goroutine would hold the whole console until the
-	// timer fires, minutes after the session has gone.
-	ctx, wait := f.sess.ctx, next.Sub(now)
-	return func() tea.Msg {
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			return checkMsg{}
-		case <-ctx.Done():
-			return nil
-		}
+	if next.IsZero() {
+		return
+	}
+	sess := f.sess
+	t := time.AfterFunc(next.Sub(now), func() { sess.send(checkMsg{}) })
+	unhook := context.AfterFunc(sess.ctx, func() { t.Stop() })
+	f.stopClock = func() {
+		t.Stop()
+		unhook()
 	}
 }
 

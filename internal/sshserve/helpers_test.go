@@ -78,7 +78,7 @@ func newService(t testing.TB) *core.Service {
 // tuiConsole is the real console on svc, wired as serve wires it.
 func tuiConsole(svc *core.Service) func(context.Context, *Session) tea.Model {
 	return func(ctx context.Context, s *Session) tea.Model {
-		return tui.New(ctx, svc, tui.Options{Source: s.Source, Renderer: s.Renderer,
+		return tui.New(ctx, svc, tui.Options{Source: s.Source, Renderer: s.Renderer, Styles: s.Styles,
 			OnSignIn: s.SignedIn, OnSignOut: s.SignedOut, OnLoginFailed: s.LoginFailed})
 	}
 }

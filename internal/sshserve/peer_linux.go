@@ -3,6 +3,7 @@ package sshserve
 import (
 	"encoding/binary"
 	"net"
+	"sync"
 	"syscall"
 )
 
@@ -26,6 +27,10 @@ func socketOwner(client, server *net.TCPAddr) (int, bool) {
 	// An IPv6 socket, or an IPv4 address on one (::ffff:a.b.c.d).
 	return diagUID(syscall.AF_INET6, client.IP.To16(), client.Port, server.IP.To16(), server.Port)
 }
+
+// diagBufs hold the kernel's answers: room for the whole message, which
+// arrives cut if it does not fit, without 4 KB of garbage per connection.
+var diagBufs = sync.Pool{New: func() any { return new([4096]byte) }}
 
 func diagUID(family int, src net.IP, sport int, dst net.IP, dport int) (int, bool) {
 	if src == nil || dst == nil {
@@ -58,8 +63,9 @@ func diagUID(family int, src net.IP, sport int, dst net.IP, dport int) (int, boo
 	if err := syscall.Sendto(fd, req, 0, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK}); err != nil {
 		return 0, false
 	}
-	buf := make([]byte, 4096)
-	n, _, err := syscall.Recvfrom(fd, buf, 0)
+	buf := diagBufs.Get().(*[4096]byte)
+	defer diagBufs.Put(buf)
+	n, _, err := syscall.Recvfrom(fd, buf[:], 0)
 	if err != nil {
 		return 0, false
 	}

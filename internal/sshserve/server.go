@@ -132,6 +132,7 @@ type Server struct {
 	log     *slog.Logger
 	ssh     *ssh.Server
 	backoff *backoff
+	styles  styleCache
 
 	mu             sync.Mutex
 	sessions       map[*Session]struct{}

@@ -31,6 +31,9 @@ type Session struct {
 	// client's terminal (its TERM, NO_COLOR) and its background (COLORFGBG,
 	// else dark). It never queries the terminal.
 	Renderer *lipgloss.Renderer
+	// Styles are the console's styles for Renderer's colour profile and
+	// background, built once per pair and shared (tui.Options.Styles).
+	Styles *tui.Styles
 
 	srv   *Server
 	addr  string // what the per-address limits count it under (clientKey)
@@ -41,7 +44,8 @@ type Session struct {
 	cancel     context.CancelFunc
 	input      *io.PipeReader // the console's input, copied from the session
 	inputW     *io.PipeWriter
-	closeInput func() // ends the console's input; safe to call again
+	closeInput func()       // ends the console's input; safe to call again
+	out        *startWriter // the console's output: see startWriter
 
 	sizes   sync.Mutex // held while a size is sent: the program gets them in order
 	mu      sync.Mutex
@@ -148,7 +152,15 @@ func (s *Session) end(why endReason, detail string) {
 // channel closes. It must always drain the channel: an unread change blocks
 // the session's requests.
 func (s *Session) followWindow(windows <-chan ssh.Window) {
+	// The first is the pty-req's own size, which the session started with
+	// (newSession) and sendFirstSize sends: sent again, it would only make
+	// Bubble Tea's renderer draw the whole screen once more.
+	first := true
 	for w := range windows {
+		if first {
+			first = false
+			continue
+		}
 		w.Width, w.Height = clampWindow(w.Width), clampWindow(w.Height)
 		s.sizes.Lock()
 		s.mu.Lock()
@@ -203,13 +215,18 @@ func (s *Session) run(sess ssh.Session) {
 		}
 	}()
 	go func() {
-		_, _ = io.Copy(s.inputW, sess)
+		// Bubble Tea reads its input 256 bytes at a time: io.Copy's 32 KB
+		// buffer would only add to what every open session holds.
+		_, _ = io.CopyBuffer(s.inputW, sess, make([]byte, 512))
 		s.closeInput()
 	}()
 	cfg := &s.srv.cfg
 	s.Renderer = newRenderer(sess)
+	s.Styles = s.srv.stylesFor(s.Renderer)
+	s.out = &startWriter{w: sess}
+	defer s.out.release()
 	f := newFrame(cfg.Console(s.ctx, s), s, cfg, s.Renderer)
-	p := tea.NewProgram(f, tea.WithContext(s.ctx), tea.WithInput(s.input), tea.WithOutput(sess),
+	p := tea.NewProgram(f, tea.WithContext(s.ctx), tea.WithInput(s.input), tea.WithOutput(s.out),
 		tea.WithAltScreen(), tea.WithoutSignalHandler(), tea.WithFPS(cfg.FPS),
 		tea.WithEnvironment(sess.Environ()))
 

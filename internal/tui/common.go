@@ -27,7 +27,7 @@ type Common struct {
 	svc    *core.Service
 	sess   core.Session
 	source string // audit source: local:<os user> or ssh:<address>
-	st     Styles
+	st     *Styles
 	keys   keyMap
 	now    func() time.Time // for display only: core keeps its own clock
 	epoch  int              // counts logouts; see stamp
@@ -223,7 +223,7 @@ func clean(s string, max int) string { return core.CleanText(s, max) }
 // newInput makes a text field styled for this program. The clipboard paste
 // binding is removed: over SSH it would read the server's clipboard, and the
 // terminal's own paste arrives as keys anyway.
-func (c *Common) newInput(placeholder string, limit int, password bool) textinput.Model {
+func (c *Common) newInput(placeholder string, limit int, password bool) *textinput.Model {
 	in := textinput.New()
 	in.Prompt = ""
 	if !c.st.Plain {
@@ -246,7 +246,7 @@ func (c *Common) newInput(placeholder string, limit int, password bool) textinpu
 			in.EchoCharacter = '*'
 		}
 	}
-	return in
+	return &in
 }
 
 // fit cuts a block of text to w columns and h lines, so that no screen can

@@ -25,7 +25,7 @@ const (
 type control struct {
 	kind    ctrlKind
 	label   string
-	input   textinput.Model
+	input   *textinput.Model // text fields only
 	checked bool
 	choices []string
 	choice  int
@@ -191,7 +191,7 @@ func (f *form) update(msg tea.KeyMsg) (formEvent, tea.Cmd) {
 		}
 		before := c.input.Value()
 		var cmd tea.Cmd
-		c.input, cmd = c.input.Update(msg)
+		*c.input, cmd = c.input.Update(msg)
 		if c.input.Value() != before {
 			c.err = ""
 			return evChanged, cmd

@@ -35,9 +35,9 @@ type Styles struct {
 }
 
 // NewStyles builds the styles for one program.
-func NewStyles(r *lipgloss.Renderer) Styles {
+func NewStyles(r *lipgloss.Renderer) *Styles {
 	plain := r.ColorProfile() == termenv.Ascii
-	s := Styles{r: r, Plain: plain}
+	s := &Styles{r: r, Plain: plain}
 	if plain {
 		s.DarkBackground = r.HasDarkBackground()
 	}

@@ -50,6 +50,12 @@ type Options struct {
 	// reads it to draw the QR code the right way round, and lipgloss would
 	// otherwise ask the terminal, racing the program for its input.
 	Renderer *lipgloss.Renderer
+	// Styles, if set, are the program's styles: NewStyles of a renderer
+	// with Renderer's colour profile and background. Nothing changes
+	// styles once built, so a server builds them once per profile and
+	// background and its sessions share them; building them was the
+	// largest part of starting a console.
+	Styles *Styles
 	// Now is the clock used for display (lock countdowns); time.Now if nil.
 	Now func() time.Time
 
@@ -80,7 +86,11 @@ func New(ctx context.Context, svc *core.Service, opts Options) tea.Model {
 	if now == nil {
 		now = time.Now
 	}
-	c := &Common{ctx: ctx, svc: svc, source: opts.Source, st: NewStyles(r), keys: newKeyMap(), now: now,
+	st := opts.Styles
+	if st == nil {
+		st = NewStyles(r)
+	}
+	c := &Common{ctx: ctx, svc: svc, source: opts.Source, st: st, keys: newKeyMap(), now: now,
 		onSignIn: opts.OnSignIn, onSignOut: opts.OnSignOut, onLoginFailed: opts.OnLoginFailed}
 	h := help.New()
 	h.Styles = c.st.Help
