@@ -52,6 +52,9 @@ func (d *DB) searchDB(ctx context.Context) (*prepared, error) {
 	if err := prepareFile(path); err != nil {
 		return nil, err
 	}
+	if err := sameOwner(path, d.Path); err != nil {
+		return nil, fmt.Errorf("the search index %s cannot be given the database's owner: %w", path, err)
+	}
 	base, err := sqlite.NewConnector(indexDSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("opening the search index %s: %w", path, err)
