@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -294,128 +291,4 @@ func (a *app) pamPaths() (dbPath, keyPath string) {
 		keyPath = filepath.Join(filepath.Dir(dbPath), keyFileName)
 	}
 	return dbPath, keyPath
-}
-
-// readCode reads the code pam_exec writes (without a newline; one at the end
-// is dropped for a hand-run test). More than maxCodeInput bytes is refused.
-func readCode(r io.Reader) (string, error) {
-	if r == nil {
-		return "", nil
-	}
-	b, err := io.ReadAll(io.LimitReader(r, maxCodeInput+1))
-	if err != nil {
-		return "", fmt.Errorf("reading the code: %w", err)
-	}
-	if len(b) > maxCodeInput {
-		return "", fmt.Errorf("the input is longer than %d bytes, so not a code", maxCodeInput)
-	}
-	b = bytes.TrimSuffix(b, []byte("\n"))
-	b = bytes.TrimSuffix(b, []byte("\r"))
-	return string(b), nil
-}
-
-// mapUser is the smartmfa user of a Unix user: the same name, or its line in
-// the map file. The map decides who answers for whom, so it must be root's.
-func mapUser(path, unixUser string) (string, error) {
-	if path == "" {
-		return unixUser, nil
-	}
-	m, err := readUserMap(path)
-	if err != nil {
-		return "", err
-	}
-	if u, ok := m[unixUser]; ok {
-		return u, nil
-	}
-	return unixUser, nil
-}
-
-// readUserMap reads a map file of "unix-name smartmfa-name" lines; blank
-// lines and lines starting with # are skipped. The file must be a regular
-// file that root owns and only root may write.
-func readUserMap(path string) (map[string]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("the map file %s cannot be read: %w", path, errors.Unwrap(err))
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("the map file %s cannot be read: %w", path, err)
-	}
-	if err := checkRootOwned(path, fi); err != nil {
-		return nil, err
-	}
-	m := map[string]string{}
-	sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		fields := strings.Fields(line)
-		if len(fields) != 2 {
-			return nil, fmt.Errorf("the map file %s, line %d: want \"unix-name smartmfa-name\"", path, n)
-		}
-		if _, dup := m[fields[0]]; dup {
-			return nil, fmt.Errorf("the map file %s, line %d: %s is mapped twice", path, n, quote(fields[0]))
-		}
-		m[fields[0]] = fields[1]
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("the map file %s cannot be read: %w", path, err)
-	}
-	return m, nil
-}
-
-// pamNotice prints, for pam_exec's stdout option, what the user should know
-// before the code prompt: sshd shows a module's lines only ahead of a later
-// prompt, so after the code it is too late to explain a refusal.
-func (a *app) pamNotice(ctx context.Context, req pamRequest, o pamOptions) pamOutcome {
-	svc, out, ok := a.pamOpen(ctx, &req, o)
-	if !ok {
-		return out
-	}
-	defer svc.Close()
-	st, err := svc.ExternalStatus(ctx, req.user)
-	if err != nil {
-		return pamOutcome{pamUnavailable, fmt.Sprintf("no notice for %v: %s", req, describe(err))}
-	}
-	hint := o.setupHint
-	if hint == "" {
-		host, _ := os.Hostname()
-		hint = "ssh -p 2222 " + host
-	}
-	for _, line := range noticeLines(st, hint, time.Now()) {
-		fmt.Fprintln(a.stdout, "smartmfa: "+line)
-	}
-	return pamOutcome{pamAccepted, ""}
-}
-
-// noticeLines are the sentences of a notice; none for a user who has nothing
-// to be told, or who is no smartmfa user.
-func noticeLines(st core.ExternalStatus, hint string, now time.Time) []string {
-	switch {
-	case !st.Known, st.Enrolling:
-		return nil // pam-enrol's lines say what to do
-	case !st.HasMFA && st.RequireMFA:
-		return []string{"your account requires multi-factor authentication and you have not set it up:",
-			"set it up with " + hint + ", then log in here again."}
-	case !st.HasMFA:
-		return []string{"you have no MFA yet: press Enter at the prompt.", "Set it up with " + hint + "."}
-	case st.MFADisabled:
-		return []string{"codes are disabled after too many wrong ones: ask an administrator to remove your MFA."}
-	}
-	var out []string
-	switch {
-	case errors.Is(st.LastRefusal, core.ErrCodeReused):
-		out = append(out, "your last code had already been used: wait for the next code your app shows.")
-	case errors.Is(st.LastRefusal, core.ErrInvalidCode):
-		out = append(out, fmt.Sprintf("your last code was wrong (%d wrong in a row); check the account in your app.", st.Failures))
-	}
-	if !st.LockedUntil.IsZero() {
-		lock := &core.LockedError{Until: st.LockedUntil}
-		out = append(out, fmt.Sprintf("too many wrong codes: wait %v; a code typed before then is refused.", lock.RetryIn(now)))
-	}
-	return out
 }
