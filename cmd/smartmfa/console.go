@@ -31,6 +31,7 @@ func (a *app) console(ctx context.Context) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	svc.WarmSearch(ctx)
 	m := tui.New(ctx, svc, tui.Options{Source: a.operator().Source(), Renderer: r})
 	// 120 frames a second, the most Bubble Tea v1 draws: the first frame and
 	// every search result wait at most 8 ms for the renderer's tick.

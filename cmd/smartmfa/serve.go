@@ -112,6 +112,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	defer svc.Close()
+	svc.WarmSearch(ctx)
 	log := slog.New(slog.NewTextHandler(a.stderr, nil))
 
 	keyPath := o.hostKey

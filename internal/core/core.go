@@ -110,6 +110,11 @@ func (k *Keyring) holdsAll(ids []string, keyPath string) error {
 // Close closes the database.
 func (s *Service) Close() error { return s.db.Close() }
 
+// WarmSearch brings the search index up to date in the background, as the
+// console and serve start: the first search after an upgrade would otherwise
+// wait for a rebuild of the index from the users.
+func (s *Service) WarmSearch(ctx context.Context) { s.db.WarmIndex(ctx) }
+
 // Issuer is the name authenticator apps show for this service.
 func (s *Service) Issuer() string { return s.cfg.Issuer }
 

@@ -100,7 +100,8 @@ func open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening database %s: %w", path, err)
 	}
-	d := &DB{prepared: newPrepared(sqldb), Path: path, writer: make(chan struct{}, 1)}
+	d := &DB{prepared: newPrepared(sqldb), Path: path, writer: make(chan struct{}, 1),
+		idx: index{syncing: make(chan struct{}, 1)}}
 	if err := d.checkPragmas(ctx); err != nil {
 		sqldb.Close()
 		return nil, err

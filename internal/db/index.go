@@ -37,8 +37,11 @@ CREATE TABLE IF NOT EXISTS search_trigrams (t TEXT PRIMARY KEY) WITHOUT ROWID;`
 // attaches the database read-only as "live", so queries name users and mfa
 // as before and a transaction here never takes the database's write lock.
 type index struct {
-	mu sync.Mutex
-	db *prepared // nil until opened
+	mu      sync.Mutex
+	db      *prepared     // nil until opened
+	syncing chan struct{} // one catch-up of this process at a time; see syncIndex
+	warming sync.WaitGroup
+	stop    []context.CancelFunc // of WarmIndex's catch-ups, for Close
 }
 
 // searchDB opens the index pool on first use.
@@ -118,8 +121,16 @@ func (d *DB) closeIndex() error {
 	return err
 }
 
-// Close closes the database, its cached statements and its index.
+// Close closes the database, its cached statements and its index, once a
+// catch-up WarmIndex started has stopped.
 func (d *DB) Close() error {
+	d.idx.mu.Lock()
+	for _, stop := range d.idx.stop {
+		stop()
+	}
+	d.idx.stop = nil
+	d.idx.mu.Unlock()
+	d.idx.warming.Wait()
 	d.stmts.close()
 	return errors.Join(d.closeIndex(), d.DB.Close())
 }

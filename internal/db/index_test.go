@@ -286,3 +286,31 @@ func TestFailedBulkLeavesNoIndex(t *testing.T) {
 	w.expect("half", "after")
 	w.expect("here", "taken")
 }
+
+// TestWarmIndex: a rebuild started in the background is waited for by a
+// search of the same process, not raced at SQLite's lock; Close stops one
+// under way and waits for it.
+func TestWarmIndex(t *testing.T) {
+	w := newIndexWorld(t)
+	ctx := context.Background()
+	gen := func(i int, id int64, u *db.User) {
+		u.Username, u.DisplayName, u.CreatedAt, u.UpdatedAt = fmt.Sprintf("warm%d", i), "Warm Body", 1, 1
+	}
+	if err := w.d.BulkUsers(ctx, w.acct, 3000, "hash", gen, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.replace(w.path+db.IndexSuffix, "")
+	w.d.WarmIndex(ctx)
+	w.expect("warm2999", "warm2999")
+	w.replace(w.path+db.IndexSuffix, "")
+	w.d.WarmIndex(ctx)
+	start := time.Now()
+	if err := w.d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("Close waited %v for the background rebuild", took)
+	}
+	w.reopen()
+	w.expect("warm2999", "warm2999")
+}

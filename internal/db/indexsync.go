@@ -58,6 +58,14 @@ func (d *DB) syncIndex(ctx context.Context) (*prepared, error) {
 	if err != nil || st.current() {
 		return pool, err
 	}
+	// This process's searches wait here for one catch-up, which may be a
+	// rebuild of many seconds, rather than for SQLite's busy timeout.
+	select {
+	case d.idx.syncing <- struct{}{}:
+		defer func() { <-d.idx.syncing }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	if err := indexTx(ctx, pool.DB, func(tx *sql.Tx) error {
 		st, err = catchUp(ctx, tx)
 		return err
@@ -65,6 +73,21 @@ func (d *DB) syncIndex(ctx context.Context) (*prepared, error) {
 		return nil, err
 	}
 	return pool, d.pruneLog(ctx, st)
+}
+
+// WarmIndex brings the index up to date in the background, so that the
+// first search after an upgrade or a restore does not wait for a rebuild
+// (13 s at a million users). Errors are left for a search to report.
+func (d *DB) WarmIndex(ctx context.Context) {
+	ctx, stop := context.WithCancel(ctx)
+	d.idx.mu.Lock()
+	d.idx.stop = append(d.idx.stop, stop)
+	d.idx.warming.Add(1)
+	d.idx.mu.Unlock()
+	go func() {
+		defer d.idx.warming.Done()
+		_, _ = d.syncIndex(ctx)
+	}()
 }
 
 // indexTx runs fn in one transaction on the index file.
