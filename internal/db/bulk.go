@@ -114,22 +114,13 @@ func bulkIndex(ctx context.Context, pool *sql.DB, base, seq int64, texts <-chan 
 		}
 		id, f := openFeed(ctx, texts)
 		defer feeds.Delete(id)
-		steps := []struct {
-			query string
-			args  []any
-		}{
-			// One segment needs the whole load in FTS5's memory: about 200 MB
-			// for a million users.
-			{`INSERT INTO user_search (user_search, rank) VALUES ('hashsize', 268435456)`, nil},
-			{`WITH RECURSIVE fed (i, t) AS (
+		if err := withBigHash(ctx, tx, func() error {
+			_, err := tx.ExecContext(ctx, `WITH RECURSIVE fed (i, t) AS (
 				SELECT 0, smartmfa_feed(?1) UNION ALL SELECT i + 1, smartmfa_feed(?1) FROM fed WHERE t IS NOT NULL)
-			INSERT INTO user_search (rowid, text) SELECT ?2 + i, t FROM fed WHERE t IS NOT NULL`, []any{id, base}},
-			{`INSERT INTO user_search (user_search, rank) VALUES ('hashsize', 1048576)`, nil}, // FTS5's default
-		}
-		for _, s := range steps {
-			if _, err := tx.ExecContext(ctx, s.query, s.args...); err != nil {
-				return fmt.Errorf("building the search index: %w", Translate(err))
-			}
+			INSERT INTO user_search (rowid, text) SELECT ?2 + i, t FROM fed WHERE t IS NOT NULL`, id, base)
+			return err
+		}); err != nil {
+			return fmt.Errorf("building the search index: %w", Translate(err))
 		}
 		if err := addTrigrams(ctx, tx, f.grams); err != nil {
 			return err
