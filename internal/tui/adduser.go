@@ -247,10 +247,8 @@ func (s *addUser) showError(err error) bool {
 
 func (s *addUser) SetSize(w, h int) {
 	s.base.SetSize(w, h)
-	s.f.setInputWidth(s.inputWidth())
+	s.f.fitInputs(s.w, 18)
 }
-
-func (s *addUser) inputWidth() int { return min(40, max(8, s.w-18)) }
 
 func (s *addUser) ShortHelp() []key.Binding {
 	k := s.c.keys

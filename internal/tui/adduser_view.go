@@ -14,7 +14,7 @@ func (s *addUser) View() string {
 	if s.added {
 		return b.String() + s.resultView(w)
 	}
-	inputW := s.inputWidth()
+	inputW := s.f.inputWidth()
 	for _, i := range []int{s.username, s.name, s.email} {
 		b.WriteString(s.f.fieldView(i, 12, inputW) + "\n")
 	}

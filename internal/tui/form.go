@@ -51,6 +51,9 @@ type form struct {
 	ctrls []*control
 	focus int // index into ctrls, -1 when nothing has focus
 	width int // of the screen, for messages under fields
+	// inputW is the text fields' width, set by fitInputs when the screen
+	// is sized, read by its View.
+	inputW int
 }
 
 func newForm(c *Common) *form { return &form{c: c, focus: -1} }
@@ -145,6 +148,16 @@ func (f *form) ensureFocus() {
 	}
 	f.enter(true)
 }
+
+// fitInputs sizes the text fields to a screen w columns wide: 40 columns
+// at most and 8 at least, leaving reserved for the labels and margins.
+func (f *form) fitInputs(w, reserved int) {
+	f.inputW = min(40, max(8, w-reserved))
+	f.setInputWidth(f.inputW)
+}
+
+// inputWidth is the text fields' width, as fitInputs set it.
+func (f *form) inputWidth() int { return max(8, f.inputW) }
 
 // setInputWidth sizes every text field to w columns, cursor included.
 func (f *form) setInputWidth(w int) {

@@ -104,7 +104,7 @@ func (s *login) ShortHelp() []key.Binding {
 
 func (s *login) View() string {
 	st := s.c.st
-	inputW := min(40, max(8, s.w-14)) // as SetSize sized the fields
+	inputW := s.f.inputWidth()
 	var b strings.Builder
 	b.WriteString("  " + st.Title.Render("Log in") + "\n\n")
 	b.WriteString(s.f.fieldView(s.user, 9, inputW) + "\n")
@@ -122,5 +122,5 @@ func (s *login) View() string {
 
 func (s *login) SetSize(w, h int) {
 	s.base.SetSize(w, h)
-	s.f.setInputWidth(min(40, max(8, s.w-14)))
+	s.f.fitInputs(s.w, 14)
 }

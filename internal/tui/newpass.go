@@ -84,7 +84,7 @@ func (s *newPassword) saveCmd() tea.Cmd {
 
 func (s *newPassword) SetSize(w, h int) {
 	s.base.SetSize(w, h)
-	s.f.setInputWidth(min(40, max(8, s.w-18)))
+	s.f.fitInputs(s.w, 18)
 }
 
 func (s *newPassword) ShortHelp() []key.Binding {
@@ -97,7 +97,7 @@ func (s *newPassword) ShortHelp() []key.Binding {
 
 func (s *newPassword) View() string {
 	st := s.c.st
-	inputW := min(40, max(8, s.w-18))
+	inputW := s.f.inputWidth()
 	var b strings.Builder
 	b.WriteString("  " + st.Title.Render("Choose a new password") + "\n\n")
 	text := "An administrator set your password. Choose one of your own to go on: at least 8 characters, not the one you were given."

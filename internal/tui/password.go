@@ -111,10 +111,8 @@ func (s *changePassword) changed(msg passwordChangedMsg) tea.Cmd {
 
 func (s *changePassword) SetSize(w, h int) {
 	s.base.SetSize(w, h)
-	s.f.setInputWidth(s.inputWidth())
+	s.f.fitInputs(s.w, 22)
 }
-
-func (s *changePassword) inputWidth() int { return min(40, max(8, s.w-22)) }
 
 func (s *changePassword) ShortHelp() []key.Binding {
 	k := s.c.keys
@@ -135,7 +133,7 @@ func (s *changePassword) View() string {
 	b.WriteString(indentLines(wrap("Type your current password, then the new one twice: at least 8 characters. "+
 		"Your other sessions end when it changes; this one goes on.", w), "  ") + "\n\n")
 	for _, i := range []int{s.current, s.pass, s.again} {
-		b.WriteString(s.f.fieldView(i, 16, s.inputWidth()) + "\n")
+		b.WriteString(s.f.fieldView(i, 16, s.f.inputWidth()) + "\n")
 	}
 	b.WriteString("\n" + s.f.buttonsView(s.save, s.cancel))
 	if s.busy {

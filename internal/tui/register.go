@@ -103,7 +103,7 @@ func (s *register) registerCmd() tea.Cmd {
 
 func (s *register) SetSize(w, h int) {
 	s.base.SetSize(w, h)
-	s.f.setInputWidth(min(40, max(8, s.w-20)))
+	s.f.fitInputs(s.w, 20)
 }
 
 func (s *register) ShortHelp() []key.Binding {
@@ -116,7 +116,7 @@ func (s *register) ShortHelp() []key.Binding {
 
 func (s *register) View() string {
 	st := s.c.st
-	inputW := min(40, max(8, s.w-20))
+	inputW := s.f.inputWidth()
 	var b strings.Builder
 	b.WriteString("  " + st.Title.Render("Register an account") + "\n\n")
 	for _, i := range []int{s.account, s.user, s.pass, s.again} {

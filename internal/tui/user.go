@@ -303,7 +303,7 @@ func (s *userPage) done(msg userDoneMsg) tea.Cmd {
 
 func (s *userPage) SetSize(w, h int) {
 	s.base.SetSize(w, h)
-	s.f.setInputWidth(min(40, max(8, s.w-18)))
+	s.f.fitInputs(s.w, 18)
 }
 
 func (s *userPage) ShortHelp() []key.Binding {

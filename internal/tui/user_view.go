@@ -12,7 +12,7 @@ func (s *userPage) View() string {
 	u := s.u
 	b.WriteString("  " + st.Title.Render("User "+s.username()) + "\n  " +
 		st.Hint.Render("created "+formatTime(u.CreatedAt)+", updated "+formatTime(u.UpdatedAt)) + "\n\n")
-	inputW := min(40, max(8, s.w-18))
+	inputW := s.f.inputWidth()
 	b.WriteString(s.f.fieldView(s.name, 12, inputW) + "\n")
 	b.WriteString(s.f.fieldView(s.email, 12, inputW) + "\n")
 	b.WriteString(s.f.choiceView(s.role, 12) + "\n")

@@ -207,7 +207,7 @@ func (s *users) open() tea.Cmd {
 
 func (s *users) SetSize(w, h int) {
 	s.base.SetSize(w, h)
-	s.f.setInputWidth(min(40, max(8, s.w-12)))
+	s.f.fitInputs(s.w, 12)
 }
 
 func (s *users) ShortHelp() []key.Binding {

@@ -21,7 +21,7 @@ const (
 func (s *users) View() string {
 	st := s.c.st
 	var b strings.Builder
-	b.WriteString(s.f.fieldView(s.search, 6, min(40, max(8, s.w-12))) + "\n")
+	b.WriteString(s.f.fieldView(s.search, 6, s.f.inputWidth()) + "\n")
 	filters := s.f.choiceView(s.mfa, 6) + "   " + s.f.choiceView(s.role, 4)
 	if s.counted && s.matches > 0 {
 		filters += "   " + st.Hint.Render(matchesText(s.matches, s.atLeast))
