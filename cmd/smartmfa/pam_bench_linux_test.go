@@ -41,6 +41,21 @@ func BenchmarkPAMVerifyBesideLibPAM(b *testing.B) {
 	b.Run("beside-serve", func(b *testing.B) { benchPAMVerify(b, true) })
 }
 
+// benchDirs makes a temporary directory others may enter, as sshd's PAM
+// modules run as other users, with a private "state" directory in it for
+// the database; both go when the benchmark ends.
+func benchDirs(b *testing.B, prefix string) (dir, state string) {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	state = filepath.Join(dir, "state")
+	os.Mkdir(state, 0o700)
+	return dir, state
+}
+
 func benchPAMVerify(b *testing.B, holdOpen bool) {
 	if os.Geteuid() != 0 {
 		b.Skip("needs root: it writes /etc/pam.d and runs pam-verify as sshd does")
@@ -50,15 +65,8 @@ func benchPAMVerify(b *testing.B, holdOpen bool) {
 		b.Skip("pamtester and google-authenticator-libpam are not installed (apt-get install pamtester libpam-google-authenticator)")
 	}
 	bin := binaryForAll(b)
-	dir, err := os.MkdirTemp("", "smartmfa-bench-")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o755)
-	state := filepath.Join(dir, "state")
+	dir, state := benchDirs(b, "smartmfa-bench-")
 	gaDir := filepath.Join(dir, "ga")
-	os.Mkdir(state, 0o700)
 	os.Mkdir(gaDir, 0o700)
 	dbPath := filepath.Join(state, "smartmfa.db")
 

@@ -35,14 +35,7 @@ func BenchmarkPAMEnrolBesideNotice(b *testing.B) {
 		b.Skip("needs root: pam-enrol runs as sshd runs it, becoming the database's owner")
 	}
 	bin := binaryForAll(b)
-	dir, err := os.MkdirTemp("", "smartmfa-bench-enrol-")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o755)
-	state := filepath.Join(dir, "state")
-	os.Mkdir(state, 0o700)
+	_, state := benchDirs(b, "smartmfa-bench-enrol-")
 	dbPath := filepath.Join(state, "smartmfa.db")
 	enrolBenchUsers(b, dbPath, 1) // ua0 and uc0 with MFA, benchadmin without
 	ctx := context.Background()
