@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/smartnumbers/smartmfa/internal/db"
+	"github.com/smartnumbers/smartmfa/internal/dbtest"
 )
 
 // failuresChecked counts the wrong passwords of a known user that were
@@ -129,7 +130,11 @@ func TestUnrecordedAttemptIsRefusedUnchecked(t *testing.T) {
 	w.clock.Advance(totpPeriod * time.Second)
 	// One connection, made read-only: every write fails as on a dead disk.
 	w.db.SetMaxOpenConns(1)
-	if _, err := w.db.ExecContext(w.ctx, "PRAGMA query_only = 1"); err != nil {
+	readOnly, writable := "PRAGMA query_only = 1", "PRAGMA query_only = 0"
+	if dbtest.Postgres() {
+		readOnly, writable = "SET default_transaction_read_only = on", "SET default_transaction_read_only = off"
+	}
+	if _, err := w.db.ExecContext(w.ctx, readOnly); err != nil {
 		t.Fatal(err)
 	}
 	answers := map[string]error{}
@@ -148,7 +153,7 @@ func TestUnrecordedAttemptIsRefusedUnchecked(t *testing.T) {
 			t.Errorf("%s: %v, want ErrUnavailable", name, err)
 		}
 	}
-	if _, err := w.db.ExecContext(w.ctx, "PRAGMA query_only = 0"); err != nil {
+	if _, err := w.db.ExecContext(w.ctx, writable); err != nil {
 		t.Fatal(err)
 	}
 	if c := w.pwCounter("bob", "ssh:198.51.100.1:1"); c.Failures != 0 {

@@ -8,11 +8,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/smartnumbers/smartmfa/internal/dbtest"
 )
 
 // readStore returns the bytes of the database file and of its -wal file.
 func (e *testEnv) readStore() []byte {
 	e.t.Helper()
+	if dbtest.Postgres() {
+		return dbtest.Dump(e.t, e.dbPath)
+	}
 	var all []byte
 	for _, p := range []string{e.dbPath, e.dbPath + "-wal"} {
 		b, err := os.ReadFile(p)
@@ -62,7 +67,7 @@ func TestSecretsNeverStoredInClear(t *testing.T) {
 			}
 		}
 	}
-	if _, err := os.Stat(w.dbPath + "-wal"); err != nil {
+	if _, err := os.Stat(w.dbPath + "-wal"); err != nil && !dbtest.Postgres() {
 		t.Fatalf("no WAL file while open: %v", err)
 	}
 	check("open")

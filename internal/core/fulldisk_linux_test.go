@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/smartnumbers/smartmfa/internal/db"
+	"github.com/smartnumbers/smartmfa/internal/dbtest"
 )
 
 // TestFullDiskRefusesUnchecked puts the database on a tmpfs of 8 MiB and fills
@@ -18,6 +19,7 @@ import (
 // the right password signs in. It needs root to mount the tmpfs (CI runs as
 // root); TestUnrecordedAttemptIsRefusedUnchecked covers the rule anywhere.
 func TestFullDiskRefusesUnchecked(t *testing.T) {
+	dbtest.SQLiteOnly(t, "a full disk under the database file; a PostgreSQL server's disk is its own")
 	if os.Geteuid() != 0 {
 		t.Skip("mounting a tmpfs needs root; TestUnrecordedAttemptIsRefusedUnchecked covers the rule")
 	}
@@ -72,6 +74,7 @@ func TestFullDiskRefusesUnchecked(t *testing.T) {
 // catch up fails with one sentence and no SQL, sign-ins are untouched by the
 // index, and once space is freed the search finds what was added.
 func TestFullDiskSearchSaysSo(t *testing.T) {
+	dbtest.SQLiteOnly(t, "the search index file")
 	if os.Geteuid() != 0 {
 		t.Skip("mounting a tmpfs needs root")
 	}

@@ -10,7 +10,11 @@ import (
 	"time"
 
 	"github.com/smartnumbers/smartmfa/internal/db"
+	"github.com/smartnumbers/smartmfa/internal/dbtest"
 )
+
+// TestMain runs the suite on SQLite, then on PostgreSQL when PGHOST is set.
+func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // testStart is a time-step boundary: 2030-01-01T00:00:00Z is step 63115200.
 var testStart = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -86,7 +90,7 @@ func newTestService(t *testing.T, opts ...envOption) *testEnv {
 func newTestServiceIn(t *testing.T, dir string, opts ...envOption) *testEnv {
 	t.Helper()
 	e := &testEnv{t: t, ctx: context.Background(), clock: &fakeClock{t: testStart}, secrets: map[string][]byte{},
-		dbPath: filepath.Join(dir, "smartmfa.db"), keyPath: filepath.Join(dir, "smartmfa.key")}
+		dbPath: dbtest.Location(t, dir), keyPath: filepath.Join(dir, "smartmfa.key")}
 	store, err := db.Open(e.ctx, e.dbPath)
 	if err != nil {
 		t.Fatalf("db.Open: %v", err)

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/smartnumbers/smartmfa/internal/dbtest"
 )
 
 var pamSrc = PAMSource("203.0.113.5", "sshd")
@@ -263,6 +265,11 @@ func TestExternalRefusesWhatCannotBeRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
+	if dbtest.Postgres() { // a lock that stops readers too, as a stuck server would
+		if _, err := tx.ExecContext(w.ctx, `LOCK TABLE mfa, name_buckets IN ACCESS EXCLUSIVE MODE`); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ctx, cancel := context.WithTimeout(w.ctx, 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/smartnumbers/smartmfa/internal/dbtest"
 )
 
 // Issue 11: after a bulk seed, a single user write could hold SQLite's write
@@ -287,6 +289,7 @@ const (
 // and over: no write and no sign-in step may take longer than stallBound
 // (G1 of issue 11).
 func TestWritesAfterSeedDoNotStallSignIns(t *testing.T) {
+	dbtest.SQLiteOnly(t, "SQLite's single write lock beside the search index file")
 	if testing.Short() {
 		t.Skip("seeds 200,000 users: skipped with -short")
 	}

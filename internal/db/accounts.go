@@ -71,12 +71,10 @@ func init() {
 
 // InsertAccount adds an account; nameKey is NameKey(name).
 func InsertAccount(ctx context.Context, q Querier, name, nameKey string, at int64) (int64, error) {
-	res, err := q.ExecContext(ctx,
-		`INSERT INTO accounts (name, name_key, created_at) VALUES (?, ?, ?)`, name, nameKey, at)
-	if err != nil {
-		return 0, Translate(err)
-	}
-	return res.LastInsertId()
+	var id int64
+	err := q.QueryRowContext(ctx,
+		`INSERT INTO accounts (name, name_key, created_at) VALUES (?, ?, ?) RETURNING id`, name, nameKey, at).Scan(&id)
+	return id, Translate(err)
 }
 
 // AccountByID returns one account.

@@ -28,14 +28,12 @@ func InsertAudit(ctx context.Context, q Querier, e AuditEvent) error {
 }
 
 func insertAudit(ctx context.Context, q Querier, e AuditEvent) (int64, error) {
-	res, err := q.ExecContext(ctx, `
+	var id int64
+	err := q.QueryRowContext(ctx, `
 		INSERT INTO audit_events (at, account_id, actor_id, actor_name, action, target_id, target_name, source, detail, times)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.At, e.AccountID, e.ActorID, e.ActorName, e.Action, e.TargetID, e.TargetName, e.Source, e.Detail, e.Times)
-	if err != nil {
-		return 0, Translate(err)
-	}
-	return res.LastInsertId()
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		e.At, e.AccountID, e.ActorID, e.ActorName, e.Action, e.TargetID, e.TargetName, e.Source, e.Detail, e.Times).Scan(&id)
+	return id, Translate(err)
 }
 
 // BumpAggregate counts one more occurrence of kind in the hour starting at

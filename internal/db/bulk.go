@@ -25,6 +25,9 @@ func (d *DB) BulkUsers(ctx context.Context, accountID int64, n int, passwordHash
 	if n <= 0 {
 		return nil
 	}
+	if d.pgsql {
+		return d.bulkUsersPG(ctx, accountID, n, passwordHash, gen, progress)
+	}
 	pool, err := d.searchDB(ctx)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/smartnumbers/smartmfa/internal/db"
+	"github.com/smartnumbers/smartmfa/internal/dbtest"
 )
 
 // TestBulkUsersAreSearchable loads users in bulk, once with ASCII names only
@@ -61,6 +62,9 @@ func TestBulkUsersAreSearchable(t *testing.T) {
 				}
 			}
 			check("fed while loading")
+			if dbtest.Postgres() {
+				return // no index file to rebuild
+			}
 			// A rebuild folds the text in SQL (ASCII) or Go (the rest): the
 			// same answers.
 			d.Close()

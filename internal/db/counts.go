@@ -9,8 +9,8 @@ import "context"
 // countUser adds delta to the count of user id's current role, state and MFA.
 func countUser(ctx context.Context, q Querier, id, delta int64) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO account_user_counts (account_id, role, disabled, mfa_on, n)
-		SELECT account_id, role, disabled, mfa_on, ?2 FROM users WHERE id = ?1
-		ON CONFLICT DO UPDATE SET n = n + excluded.n`, id, delta)
+		SELECT account_id, role, disabled, mfa_on, CAST(?2 AS INTEGER) FROM users WHERE id = ?1
+		ON CONFLICT (account_id, role, disabled, mfa_on) DO UPDATE SET n = account_user_counts.n + excluded.n`, id, delta)
 	return Translate(err)
 }
 
@@ -32,7 +32,8 @@ func recounted(ctx context.Context, q Querier, id int64, change func() error) er
 // addCounts adds n users of one role and enabled state, without MFA, to an account.
 func addCounts(ctx context.Context, q Querier, accountID int64, role string, disabled bool, n int) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO account_user_counts (account_id, role, disabled, mfa_on, n)
-		VALUES (?, ?, ?, 0, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n`, accountID, role, disabled, n)
+		VALUES (?, ?, ?, 0, ?) ON CONFLICT (account_id, role, disabled, mfa_on)
+		DO UPDATE SET n = account_user_counts.n + excluded.n`, accountID, role, disabled, n)
 	return Translate(err)
 }
 
@@ -60,6 +61,6 @@ func CountAccountUsers(ctx context.Context, q Querier, accountID int64) (Account
 func countFiltered(ctx context.Context, q Querier, accountID int64, role, mfa string) (int, error) {
 	var n int
 	err := q.QueryRowContext(ctx, `SELECT coalesce(sum(n), 0) FROM account_user_counts
-		WHERE account_id = ?3 AND (?1 = '' OR role = ?1) AND (?2 = '' OR mfa_on = (?2 = 'on'))`, role, mfa, accountID).Scan(&n)
+		WHERE account_id = ?3 AND (?1 = '' OR role = ?1) AND (?2 = '' OR mfa_on = CASE WHEN ?2 = 'on' THEN 1 ELSE 0 END)`, role, mfa, accountID).Scan(&n)
 	return n, Translate(err)
 }

@@ -69,8 +69,9 @@ func TestCountsFollowWrites(t *testing.T) {
 				t.Fatal(err)
 			}
 			var want db.AccountCounts
-			if err := d.QueryRow(`SELECT count(*), coalesce(sum(u.disabled = 0), 0), coalesce(sum(m.state = 'active'), 0),
-				coalesce(sum(u.disabled = 0 AND coalesce(m.state, '') <> 'active'), 0), coalesce(sum(u.role = 'admin' AND u.disabled = 0), 0)
+			if err := d.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE u.disabled = 0),
+				count(*) FILTER (WHERE m.state = 'active'), count(*) FILTER (WHERE u.disabled = 0 AND coalesce(m.state, '') <> 'active'),
+				count(*) FILTER (WHERE u.role = 'admin' AND u.disabled = 0)
 				FROM users u LEFT JOIN mfa m ON m.user_id = u.id WHERE u.account_id = ?`, acct).
 				Scan(&want.Users, &want.Active, &want.WithMFA, &want.WithoutMFA, &want.Admins); err != nil {
 				t.Fatal(err)
@@ -80,8 +81,8 @@ func TestCountsFollowWrites(t *testing.T) {
 			}
 		}
 		var off int
-		if err := d.QueryRow(`SELECT count(*) FROM users u LEFT JOIN mfa m ON m.user_id = u.id
-			WHERE u.mfa_on <> (coalesce(m.state, '') = 'active')`).Scan(&off); err != nil || off != 0 {
+		if err := d.QueryRowContext(ctx, `SELECT count(*) FROM users u LEFT JOIN mfa m ON m.user_id = u.id
+			WHERE u.mfa_on <> CASE WHEN m.state = 'active' THEN 1 ELSE 0 END`).Scan(&off); err != nil || off != 0 {
 			t.Fatalf("step %d: %d users' mfa_on disagree with their mfa row (%v)", step, off, err)
 		}
 	}

@@ -1,5 +1,6 @@
-// Package db owns smartmfa's SQLite storage: opening a file with the pragmas the
-// security rules depend on, the embedded schema migrations, and the queries. It
+// Package db owns smartmfa's storage, SQLite or PostgreSQL: opening a store with
+// the settings the security rules depend on, the embedded schema migrations of
+// each engine, and the queries, shared by both. It
 // knows SQL and nothing about rules; internal/core decides what is allowed.
 package db
 
@@ -74,7 +75,11 @@ func dsn(path string) string {
 
 // Open opens (creating if needed) the database at path, checks that the pragmas
 // took effect and applies the embedded migrations. The directory must exist.
+// A postgres:// location opens PostgreSQL instead (see IsPostgres).
 func Open(ctx context.Context, path string) (*DB, error) {
+	if IsPostgres(path) {
+		return openPostgres(ctx, path)
+	}
 	if err := prepareFile(path); err != nil {
 		return nil, err
 	}
@@ -177,8 +182,11 @@ func (d *DB) checkPragmas(ctx context.Context) error {
 }
 
 // WriteTx runs fn in one immediate transaction and commits it when fn returns
-// nil. fn's Querier runs the hot statements prepared (see txQuerier).
+// nil; on PostgreSQL, in a serializable one that may run fn more than once. fn's Querier runs the hot statements prepared (see txQuerier).
 func (d *DB) WriteTx(ctx context.Context, fn func(q Querier) error) error {
+	if d.pgsql {
+		return d.writeTxPG(ctx, fn)
+	}
 	done, err := d.admit(ctx)
 	if err != nil {
 		return err

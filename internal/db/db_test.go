@@ -11,11 +11,16 @@ import (
 	"testing"
 
 	"github.com/smartnumbers/smartmfa/internal/db"
+	"github.com/smartnumbers/smartmfa/internal/dbtest"
 )
 
+// TestMain runs the suite on SQLite, then on PostgreSQL when PGHOST is set.
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// openTest opens a new store on the engine of this test pass.
 func openTest(t *testing.T) *db.DB {
 	t.Helper()
-	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	d, err := db.Open(context.Background(), dbtest.Location(t, t.TempDir()))
 	if err != nil {
 		t.Fatalf("db.Open: %v", err)
 	}
@@ -26,6 +31,7 @@ func openTest(t *testing.T) *db.DB {
 // TestPragmasOnFreshConnection reads every setting the security rules rely on
 // back from a connection opened after Open returned, not the one Open checked.
 func TestPragmasOnFreshConnection(t *testing.T) {
+	dbtest.SQLiteOnly(t, "SQLite pragmas")
 	ctx := context.Background()
 	d := openTest(t)
 	d.SetMaxIdleConns(0) // drop pooled connections: the next Conn is new
@@ -56,6 +62,7 @@ func TestPragmasOnFreshConnection(t *testing.T) {
 // while one is open, even before it runs a statement, another connection
 // cannot start a writing transaction.
 func TestWriteTxIsImmediate(t *testing.T) {
+	dbtest.SQLiteOnly(t, "SQLite's BEGIN IMMEDIATE")
 	ctx := context.Background()
 	d := openTest(t)
 	tx, err := d.BeginTx(ctx, nil)
@@ -224,6 +231,7 @@ func TestOpenErrorsAreOneSentence(t *testing.T) {
 }
 
 func TestFilesCreated0600(t *testing.T) {
+	dbtest.SQLiteOnly(t, "SQLite's files")
 	ctx := context.Background()
 	d := openTest(t)
 	if _, err := d.ExecContext(ctx, `INSERT INTO accounts (name, name_key, created_at) VALUES ('a', 'a', 1)`); err != nil {

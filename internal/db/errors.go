@@ -17,6 +17,8 @@ var (
 	ErrBusy     = errors.New("the database is locked by another process; try again")
 	ErrTooNew   = errors.New("the database was written by a newer smartmfa")
 	ErrStorage  = errors.New("the database could not complete the request")
+	// ErrUnreachable: a PostgreSQL store did not answer (down, network, TLS).
+	ErrUnreachable = errors.New("the store cannot be reached; try again")
 )
 
 // storageError hides a driver error's text (which may quote SQL) behind
@@ -61,7 +63,7 @@ func Translate(err error) error {
 		}
 		return &storageError{code: se.Code(), cause: err}
 	}
-	return err
+	return translatePG(err)
 }
 
 // translateOpen turns a failure while opening into one sentence about the file.

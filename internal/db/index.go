@@ -138,6 +138,9 @@ func (d *DB) Close() error {
 // logSearchChange records, in the caller's transaction, that users
 // first..last must be (re)indexed.
 func logSearchChange(ctx context.Context, q Querier, first, last int64) (int64, error) {
+	if pg(q) {
+		return 0, foldSearchText(ctx, q, first, last)
+	}
 	res, err := q.ExecContext(ctx, `INSERT INTO search_changes (first_id, last_id) VALUES (?, ?)`, first, last)
 	if err != nil {
 		return 0, Translate(err)

@@ -79,6 +79,9 @@ func (d *DB) syncIndex(ctx context.Context) (*prepared, error) {
 // first search after an upgrade or a restore does not wait for a rebuild
 // (13 s at a million users). Errors are left for a search to report.
 func (d *DB) WarmIndex(ctx context.Context) {
+	if d.pgsql {
+		return // PostgreSQL keeps its indexes itself
+	}
 	ctx, stop := context.WithCancel(ctx)
 	d.idx.mu.Lock()
 	d.idx.stop = append(d.idx.stop, stop)

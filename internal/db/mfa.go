@@ -33,7 +33,7 @@ func MFAByUser(ctx context.Context, q Querier, userID int64) (MFA, error) {
 // check needs both); ok is false when the user has none.
 func UserWithMFA(ctx context.Context, q Querier, userID int64) (u User, m MFA, ok bool, err error) {
 	err = q.QueryRowContext(ctx, `SELECT `+userCols+`, m.user_id IS NOT NULL,
-		coalesce(m.secret, x''), coalesce(m.key_id, ''), coalesce(m.algorithm, ''), coalesce(m.digits, 0),
+		m.secret, coalesce(m.key_id, ''), coalesce(m.algorithm, ''), coalesce(m.digits, 0),
 		coalesce(m.period, 0), coalesce(m.created_at, 0), coalesce(m.enabled_at, 0), coalesce(m.last_step, -1),
 		coalesce(m.failures, 0), coalesce(m.locked_until, 0)`+userFrom+`WHERE u.id = ?`, userID).Scan(
 		&u.ID, &u.AccountID, &u.Username, &u.DisplayName, &u.Email, &u.Role, &u.PasswordHash,
@@ -50,8 +50,12 @@ func UserWithMFA(ctx context.Context, q Querier, userID int64) (u User, m MFA, o
 func PutPendingMFA(ctx context.Context, q Querier, m MFA) error {
 	return recounted(ctx, q, m.UserID, func() error {
 		if _, err := q.ExecContext(ctx, `
-		INSERT OR REPLACE INTO mfa (user_id, secret, key_id, algorithm, digits, period, state, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)`,
+		INSERT INTO mfa (user_id, secret, key_id, algorithm, digits, period, state, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)
+		ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, key_id = excluded.key_id,
+			algorithm = excluded.algorithm, digits = excluded.digits, period = excluded.period,
+			state = 'pending', created_at = excluded.created_at, enabled_at = 0, last_step = -1,
+			failures = 0, locked_until = 0`,
 			m.UserID, m.Secret, m.KeyID, m.Algorithm, m.Digits, m.Period, m.CreatedAt); err != nil {
 			return Translate(err)
 		}

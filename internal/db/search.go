@@ -113,7 +113,7 @@ type UserSearch struct {
 // filterExpr is whether user u passes the role ?1 and MFA state ?2
 // filters; filterSQL narrows any of the queries below by it.
 const (
-	filterExpr = `((?1 = '' OR u.role = ?1) AND (?2 = '' OR u.mfa_on = (?2 = 'on')))`
+	filterExpr = `((?1 = '' OR u.role = ?1) AND (?2 = '' OR u.mfa_on = CASE WHEN ?2 = 'on' THEN 1 ELSE 0 END))`
 	filterSQL  = ` AND ` + filterExpr
 )
 
@@ -127,7 +127,7 @@ func accountUsersSQL(by string) string {
 	case "role":
 		return `u.account_id = ?3 AND u.role = ?1`
 	case "mfa":
-		return `u.account_id = ?3 AND u.mfa_on = (?2 = 'on')`
+		return `u.account_id = ?3 AND u.mfa_on = CASE WHEN ?2 = 'on' THEN 1 ELSE 0 END`
 	}
 	return `u.account_id = ?3`
 }
@@ -164,6 +164,9 @@ func (d *DB) SearchUsers(ctx context.Context, s UserSearch) ([]User, int64, erro
 		}
 		return page(ctx, d, s.Limit, `SELECT `+userCols+userFrom+`WHERE `+accountUsersSQL(by)+` AND u.id > ?4`+filterSQL+
 			` ORDER BY u.id LIMIT ?5`, s.Role, s.MFA, s.AccountID, s.After, s.Limit+1)
+	}
+	if d.pgsql {
+		return d.searchPG(ctx, s)
 	}
 	q, err := d.syncIndex(ctx)
 	if err != nil {

@@ -22,6 +22,9 @@ const (
 // many as it found among the candidates it looked at.
 func (d *DB) CountUsers(ctx context.Context, s UserSearch) (n int, exact bool, err error) {
 	var q Querier = d
+	if s.Term != "" && d.pgsql {
+		return d.countPG(ctx, s)
+	}
 	if s.Term != "" {
 		if q, err = d.syncIndex(ctx); err != nil {
 			return 0, false, err

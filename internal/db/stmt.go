@@ -18,12 +18,21 @@ const maxCachedStmts = 256
 type prepared struct {
 	*sql.DB
 	stmts *stmtCache
+	// pgsql: the pool is PostgreSQL's. Its driver already prepares each
+	// query once per connection, so the cache stays empty; queries are
+	// rebound (see rebind).
+	pgsql bool
 }
 
 func newPrepared(db *sql.DB) prepared { return prepared{DB: db, stmts: newStmtCache(db)} }
 
+func (p prepared) postgres() bool { return p.pgsql }
+
 // ExecContext runs query as *sql.DB does, prepared once.
 func (p prepared) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if p.pgsql {
+		return p.DB.ExecContext(ctx, rebind(query), pgArgs(args)...)
+	}
 	if s := p.stmts.prepare(ctx, query); s != nil {
 		return s.ExecContext(ctx, args...)
 	}
@@ -34,6 +43,9 @@ func (p prepared) ExecContext(ctx context.Context, query string, args ...any) (s
 // own connection until its rows close, so nested calls never share a
 // statement.
 func (p prepared) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if p.pgsql {
+		return p.DB.QueryContext(ctx, rebind(query), pgArgs(args)...)
+	}
 	if s := p.stmts.prepare(ctx, query); s != nil {
 		return s.QueryContext(ctx, args...)
 	}
@@ -42,6 +54,9 @@ func (p prepared) QueryContext(ctx context.Context, query string, args ...any) (
 
 // QueryRowContext runs query as *sql.DB does, prepared once.
 func (p prepared) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if p.pgsql {
+		return p.DB.QueryRowContext(ctx, rebind(query), pgArgs(args)...)
+	}
 	if s := p.stmts.prepare(ctx, query); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
@@ -135,6 +150,7 @@ func cacheable(query string) bool {
 type txQuerier struct {
 	tx    *sql.Tx
 	cache *stmtCache
+	pgsql bool // see prepared.pgsql
 	// own holds this transaction's statements by query, nil for one that
 	// runs unprepared; Tx.Commit and Tx.Rollback close them.
 	own map[string]*sql.Stmt
@@ -172,7 +188,12 @@ func (q *txQuerier) cacheMissed(ctx context.Context) {
 	}
 }
 
+func (q *txQuerier) postgres() bool { return q.pgsql }
+
 func (q *txQuerier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if q.pgsql {
+		return q.tx.ExecContext(ctx, rebind(query), pgArgs(args)...)
+	}
 	if s := q.stmt(ctx, query); s != nil {
 		return s.ExecContext(ctx, args...)
 	}
@@ -183,10 +204,16 @@ func (q *txQuerier) ExecContext(ctx context.Context, query string, args ...any) 
 // the same query again, and on the transaction's one connection both would
 // share one prepared statement, which serves one query at a time.
 func (q *txQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if q.pgsql {
+		return q.tx.QueryContext(ctx, rebind(query), pgArgs(args)...)
+	}
 	return q.tx.QueryContext(ctx, query, args...)
 }
 
 func (q *txQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if q.pgsql {
+		return q.tx.QueryRowContext(ctx, rebind(query), pgArgs(args)...)
+	}
 	if s := q.stmt(ctx, query); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}

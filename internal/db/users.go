@@ -22,8 +22,8 @@ type User struct {
 }
 
 const userCols = `u.id, u.account_id, u.username, u.display_name, u.email, u.role,
-	CASE WHEN u.password_hash GLOB 'shared:*'
-		THEN coalesce((SELECT hash FROM shared_password_hashes WHERE id = CAST(substr(u.password_hash, 8) AS INTEGER)), '')
+	CASE WHEN substr(u.password_hash, 1, 7) = 'shared:'
+		THEN coalesce((SELECT hash FROM shared_password_hashes WHERE id = CAST(substr(u.password_hash, 8) AS BIGINT)), '')
 		ELSE u.password_hash END,
 	u.disabled, u.created_at, u.updated_at, u.session_epoch, u.must_change_password,
 	coalesce(m.state, '')`
@@ -39,17 +39,14 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 
 // InsertUser adds a user and logs it for the search index; it sets u.ID.
 func InsertUser(ctx context.Context, q Querier, u *User) error {
-	res, err := q.ExecContext(ctx, `
+	err := q.QueryRowContext(ctx, `
 		INSERT INTO users (account_id, username, display_name, email, role, password_hash, disabled,
 			must_change_password, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		u.AccountID, u.Username, u.DisplayName, u.Email, u.Role, u.PasswordHash, u.Disabled,
-		u.MustChangePassword, u.CreatedAt, u.UpdatedAt)
+		u.MustChangePassword, u.CreatedAt, u.UpdatedAt).Scan(&u.ID)
 	if err != nil {
 		return Translate(err)
-	}
-	if u.ID, err = res.LastInsertId(); err != nil {
-		return err
 	}
 	if err := countUser(ctx, q, u.ID, 1); err != nil {
 		return err
@@ -65,6 +62,9 @@ func UserByID(ctx context.Context, q Querier, id int64) (User, error) {
 
 // UserByUsername returns the user with that username, compared case-insensitively.
 func UserByUsername(ctx context.Context, q Querier, username string) (User, error) {
+	if pg(q) { // its unique index is on lower(username); SQLite's column is NOCASE
+		return scanUser(q.QueryRowContext(ctx, `SELECT `+userCols+userFrom+`WHERE lower(u.username) = lower(?)`, username))
+	}
 	return scanUser(q.QueryRowContext(ctx, `SELECT `+userCols+userFrom+`WHERE u.username = ?`, username))
 }
 

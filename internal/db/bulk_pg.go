@@ -1,0 +1,73 @@
+package db
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// bulkUsersPG is BulkUsers on PostgreSQL: one COPY in one transaction. The
+// table is locked against other writers (readers go on) while the ids are
+// taken after the largest in use, and the identity sequence moves past them.
+func (d *DB) bulkUsersPG(ctx context.Context, accountID int64, n int, passwordHash string,
+	gen func(i int, id int64, u *User), progress func(done int)) error {
+	conn, err := d.Conn(ctx)
+	if err != nil {
+		return Translate(err)
+	}
+	defer conn.Close()
+	return Translate(conn.Raw(func(dc any) error {
+		c := dc.(*stdlib.Conn).Conn()
+		tx, err := c.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(ctx)
+		var first, hashID int64
+		if _, err := tx.Exec(ctx, `LOCK TABLE users IN EXCLUSIVE MODE`); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `SELECT greatest(coalesce(max(id), 0),
+			(SELECT last_value FROM pg_sequences WHERE schemaname || '.' || sequencename = pg_get_serial_sequence('users', 'id')))
+			+ 1 FROM users`).Scan(&first); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO shared_password_hashes (hash) VALUES ($1) RETURNING id`, passwordHash).Scan(&hashID); err != nil {
+			return err
+		}
+		shared := fmt.Sprintf("shared:%d", hashID)
+		roles := map[string]int{} // bulk users are enabled and without MFA
+		i := 0
+		src := pgx.CopyFromFunc(func() ([]any, error) {
+			if i == n || ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			id := first + int64(i)
+			u := User{AccountID: accountID, Role: "user"}
+			gen(i, id, &u)
+			roles[u.Role]++
+			i++
+			if progress != nil && (i%10000 == 0 || i == n) {
+				progress(i)
+			}
+			return []any{id, accountID, u.Username, u.DisplayName, u.Email, u.Role, shared, u.CreatedAt, u.UpdatedAt, searchText(u)}, nil
+		})
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id", "account_id", "username", "display_name",
+			"email", "role", "password_hash", "created_at", "updated_at", "search_text"}, src); err != nil {
+			return fmt.Errorf("inserting users: %w", Translate(err))
+		}
+		if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence('users', 'id'), $1)`, first+int64(n)-1); err != nil {
+			return err
+		}
+		for role, k := range roles {
+			if _, err := tx.Exec(ctx, `INSERT INTO account_user_counts (account_id, role, disabled, mfa_on, n)
+				VALUES ($1, $2, 0, 0, $3) ON CONFLICT (account_id, role, disabled, mfa_on)
+				DO UPDATE SET n = account_user_counts.n + excluded.n`, accountID, role, k); err != nil {
+				return err
+			}
+		}
+		return tx.Commit(ctx)
+	}))
+}
