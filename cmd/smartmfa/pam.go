@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/smartnumbers/smartmfa/internal/core"
+	"github.com/smartnumbers/smartmfa/internal/db"
 )
 
 // pam-verify is sshd's second factor: pam_exec runs it after the user's key,
@@ -265,8 +266,13 @@ func (a *app) pamOpen(ctx context.Context, req *pamRequest, o pamOptions) (*core
 	req.user = user
 	dbPath, keyPath := a.pamPaths()
 	// Before anything is opened: root becomes the database's owner, so that
-	// no -wal, -shm or other file it makes can lock that owner out.
-	if err := becomeOwnerOf(dbPath); err != nil {
+	// no -wal, -shm or other file it makes can lock that owner out. With
+	// PostgreSQL there is no file: it becomes the key file's owner.
+	owned := dbPath
+	if db.IsPostgres(dbPath) {
+		owned = keyPath
+	}
+	if err := becomeOwnerOf(owned); err != nil {
 		return nil, pamOutcome{pamUnavailable, fmt.Sprintf("failed closed for %v: %v", req, err)}, false
 	}
 	svc, err := core.OpenExisting(ctx, dbPath, keyPath, core.Config{Issuer: a.issuer})
@@ -279,15 +285,14 @@ func (a *app) pamOpen(ctx context.Context, req *pamRequest, o pamOptions) (*core
 // pamPaths are the database and key file: --db, SMARTMFA_DB or the
 // service's default, and --key-file or the key beside the database.
 func (a *app) pamPaths() (dbPath, keyPath string) {
-	dbPath = a.dbPath
-	if dbPath == "" {
-		dbPath = a.getenv("SMARTMFA_DB")
-	}
+	dbPath = a.location()
 	if dbPath == "" {
 		dbPath = defaultPAMDatabase
 	}
 	keyPath = a.keyPath
-	if keyPath == "" {
+	if keyPath == "" && db.IsPostgres(dbPath) {
+		keyPath = filepath.Join(filepath.Dir(defaultPAMDatabase), keyFileName)
+	} else if keyPath == "" {
 		keyPath = filepath.Join(filepath.Dir(dbPath), keyFileName)
 	}
 	return dbPath, keyPath

@@ -157,26 +157,48 @@ func (a *app) openService(ctx context.Context) (*core.Service, error) {
 
 // openServiceWith opens the service with cfg; the issuer comes from the flags.
 func (a *app) openServiceWith(ctx context.Context, cfg core.Config) (*core.Service, error) {
-	path := a.dbPath
-	if path == "" {
-		path = a.getenv("SMARTMFA_DB")
-	}
-	if path == "" {
-		def, err := db.DefaultPath(a.getenv)
-		if err != nil {
-			return nil, err
-		}
-		if err := db.EnsureDefaultDir(def); err != nil {
-			return nil, err
-		}
-		path = def
+	path, dir, err := a.storeLocation(a.keyPath == "")
+	if err != nil {
+		return nil, err
 	}
 	keyPath := a.keyPath
 	if keyPath == "" {
-		keyPath = filepath.Join(filepath.Dir(path), keyFileName)
+		keyPath = filepath.Join(dir, keyFileName)
 	}
 	cfg.Issuer = a.issuer
 	return core.Open(ctx, path, keyPath, cfg)
+}
+
+// location is the store named by --db, else $SMARTMFA_DB; "" for the default.
+func (a *app) location() string {
+	if a.dbPath != "" {
+		return a.dbPath
+	}
+	return a.getenv("SMARTMFA_DB")
+}
+
+// storeLocation resolves the store and the directory of the files kept
+// beside it by default (the key file, the host key): a SQLite file's own
+// directory, or for PostgreSQL the default data directory, created when
+// ensureDir asks for it.
+func (a *app) storeLocation(ensureDir bool) (path, dir string, err error) {
+	path = a.location()
+	if path != "" && !db.IsPostgres(path) {
+		return path, filepath.Dir(path), nil
+	}
+	def, err := db.DefaultPath(a.getenv)
+	if err != nil {
+		return "", "", err
+	}
+	if path == "" || ensureDir {
+		if err := db.EnsureDefaultDir(def); err != nil {
+			return "", "", err
+		}
+	}
+	if path == "" {
+		path = def
+	}
+	return path, filepath.Dir(def), nil
 }
 
 // operator is the session every command acts as; the audit trail records it

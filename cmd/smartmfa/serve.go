@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/smartnumbers/smartmfa/internal/core"
-	"github.com/smartnumbers/smartmfa/internal/db"
 	"github.com/smartnumbers/smartmfa/internal/sshserve"
 	"github.com/smartnumbers/smartmfa/internal/tui"
 )
@@ -182,16 +181,9 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 // defaultHostKeyPath is the host key beside the database, found as
 // openService finds the database.
 func (a *app) defaultHostKeyPath() (string, error) {
-	path := a.dbPath
-	if path == "" {
-		path = a.getenv("SMARTMFA_DB")
+	_, dir, err := a.storeLocation(false)
+	if err != nil {
+		return "", err
 	}
-	if path == "" {
-		def, err := db.DefaultPath(a.getenv)
-		if err != nil {
-			return "", err
-		}
-		path = def
-	}
-	return filepath.Join(filepath.Dir(path), hostKeyFileName), nil
+	return filepath.Join(dir, hostKeyFileName), nil
 }

@@ -77,7 +77,7 @@ func Open(ctx context.Context, dbPath, keyPath string, cfg Config) (*Service, er
 	ids, err := db.MFAKeyIDs(ctx, store)
 	if err != nil {
 		store.Close()
-		return nil, fmt.Errorf("reading %s: %w", dbPath, err)
+		return nil, fmt.Errorf("reading %s: %w", store.Path, err)
 	}
 	s := New(store, nil, cfg)
 	keys, err := LoadKeyring(keyPath)

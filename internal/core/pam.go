@@ -278,12 +278,14 @@ func (s *Service) codeStatus(ctx context.Context, q db.Querier, st *ExternalStat
 // so that a login to the host never starts an empty database or a key that
 // the service user cannot read.
 func OpenExisting(ctx context.Context, dbPath, keyPath string, cfg Config) (*Service, error) {
-	fi, err := os.Stat(dbPath)
-	if err != nil {
-		return nil, fmt.Errorf("the database %s cannot be found: %w", dbPath, errors.Unwrap(err))
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("the database %s is not a regular file", dbPath)
+	if !db.IsPostgres(dbPath) {
+		fi, err := os.Stat(dbPath)
+		if err != nil {
+			return nil, fmt.Errorf("the database %s cannot be found: %w", dbPath, errors.Unwrap(err))
+		}
+		if !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("the database %s is not a regular file", dbPath)
+		}
 	}
 	keys, err := LoadKeyring(keyPath)
 	if err != nil {
