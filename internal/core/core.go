@@ -126,10 +126,13 @@ type commitThen struct{ err error }
 
 func (c commitThen) Error() string { return c.err.Error() }
 
-// tx runs fn in one immediate write transaction.
+// tx runs fn in one write transaction: immediate on SQLite, serializable on
+// PostgreSQL, where fn runs again after a serialization failure (its
+// variables must be set, not accumulated).
 func (s *Service) tx(ctx context.Context, fn func(q db.Querier) error) error {
 	var after error
 	err := s.db.WriteTx(ctx, func(q db.Querier) error {
+		after = nil // PostgreSQL may run fn again after a serialization failure
 		err := fn(q)
 		var ct commitThen
 		if errors.As(err, &ct) {
