@@ -61,10 +61,10 @@ func TestStoreKnowsNothingOfRules(t *testing.T) {
 	}
 }
 
-// TestCommandsUseTheStoreOnlyForPaths lets cmd name the database file, and
-// nothing else: every query goes through core.
+// TestCommandsUseTheStoreOnlyForPaths lets cmd name the store (a file, or
+// a PostgreSQL URL), and nothing else: every query goes through core.
 func TestCommandsUseTheStoreOnlyForPaths(t *testing.T) {
-	allowed := map[string]bool{"DefaultPath": true, "EnsureDefaultDir": true, "FileName": true}
+	allowed := map[string]bool{"DefaultPath": true, "EnsureDefaultDir": true, "FileName": true, "IsPostgres": true}
 	files, _ := filepath.Glob(filepath.Join("..", "..", "cmd", "smartmfa", "*.go"))
 	if len(files) == 0 {
 		t.Fatal("no files found in cmd/smartmfa")

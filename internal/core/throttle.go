@@ -67,67 +67,43 @@ type attempt struct {
 
 func (a attempt) trusted() bool { return a.userID != 0 }
 
-func (a attempt) load(ctx context.Context, q db.Querier, now time.Time) (db.Counter, error) {
-	var c db.Counter
-	var err error
-	if a.trusted() {
-		_, c, _, err = db.TrustedOrigin(ctx, q, a.userID, a.origin)
-	} else {
-		c, err = db.BucketCounter(ctx, q, a.bucket)
-	}
-	return forgetQuiet(c, now), err
-}
+// lockout is the lock schedule in the form the store's guards read.
+var lockout = db.Lockout{After: lockAfter, First: firstLock, Max: maxLock}
 
-// forgetQuiet is a counter quiet for a day started again: known and unknown
-// names alike.
-func forgetQuiet(c db.Counter, now time.Time) db.Counter {
-	if c.FailedAt < now.Add(-forgetAfter).UnixNano() {
-		return db.Counter{}
-	}
-	return c
-}
-
-func (a attempt) store(ctx context.Context, q db.Querier, c db.Counter) error {
-	if a.trusted() {
-		return db.PutOriginCounter(ctx, q, a.userID, a.origin, c)
-	}
-	return db.PutBucketCounter(ctx, q, a.bucket, c)
-}
-
-// reserve counts an attempt as failed before its password is checked, in the
-// same write that checks the lock: however many sessions, processes or hosts
-// race, no more than lockAfter attempts pass before the lock. u is the user
-// of the typed name, zero when there is none. An attempt that cannot be
-// recorded is refused (ErrUnavailable) and never checked.
+// reserve counts an attempt as failed before its password is checked, in
+// the one statement that also checks the lock: however many sessions,
+// processes or hosts race, no more than lockAfter attempts pass before the
+// lock. u is the user of the typed name, zero when there is none. An attempt
+// that cannot be recorded is refused (ErrUnavailable) and never checked. A
+// counter quiet for forgetAfter starts again from zero, for known and
+// unknown names alike.
 func (s *Service) reserve(ctx context.Context, typed string, u db.User, origin string) (attempt, error) {
 	now := s.now()
+	at, forget := now.UnixNano(), now.Add(-forgetAfter).UnixNano()
 	a := attempt{bucket: bucketOf(typed)}
 	err := s.db.WriteTx(ctx, func(q db.Querier) error {
 		a.userID, a.origin = 0, ""
-		var c db.Counter
 		if u.ID != 0 {
-			at, oc, ok, err := db.TrustedOrigin(ctx, q, u.ID, origin)
-			if err != nil {
+			c, trusted, ok, err := db.ReserveOrigin(ctx, q, u.ID, origin, now.Add(-trustFor).UnixNano(), at, forget, lockout)
+			switch {
+			case err != nil:
 				return err
-			}
-			if ok && at >= now.Add(-trustFor).UnixNano() {
-				a.userID, a.origin, c = u.ID, origin, forgetQuiet(oc, now)
+			case trusted && !ok:
+				return lockedNow(c.LockedUntil, now)
+			case trusted:
+				a.userID, a.origin, a.n, a.locked = u.ID, origin, c.Failures, c.LockedUntil
+				return nil
 			}
 		}
-		if !a.trusted() {
-			var err error
-			if c, err = a.load(ctx, q, now); err != nil {
-				return err
-			}
-		}
-		if err := lockedErr(c.LockedUntil, now); err != nil {
+		c, ok, err := db.ReserveBucket(ctx, q, a.bucket, at, forget, lockout)
+		switch {
+		case err != nil:
 			return err
+		case !ok:
+			return lockedNow(c.LockedUntil, now)
 		}
-		c.Failures++
-		c.LockedUntil = lockUntil(now, c.Failures)
-		c.FailedAt = now.UnixNano()
 		a.n, a.locked = c.Failures, c.LockedUntil
-		return a.store(ctx, q, c)
+		return nil
 	})
 	if errors.Is(err, ErrLocked) {
 		return a, err
@@ -138,35 +114,39 @@ func (s *Service) reserve(ctx context.Context, typed string, u db.User, origin s
 	return a, nil
 }
 
+// lockedNow is the refusal of an attempt the store found locked.
+func lockedNow(until int64, now time.Time) error {
+	if err := lockedErr(until, now); err != nil {
+		return err
+	}
+	return &LockedError{Until: now} // the guard refused it; never admit on a stale read
+}
+
 // settle ends a reserved attempt inside the caller's transaction. When other
 // attempts locked the counter while this one's password was checked, it is
 // refused (LockedError) whether the password was right or wrong, so that the
 // answer tells nothing; its reservation then stays counted. Otherwise a right
 // password resets its origin's counter, or gives a name bucket back its own
 // reservation and the lock that reservation set: a bucket is never reset, as
-// the other names in it may be under attack.
+// the other names in it may be under attack. Each is one guarded statement.
 func (a attempt) settle(ctx context.Context, q db.Querier, now time.Time, ok bool) error {
-	c, err := a.load(ctx, q, now)
+	at := now.UnixNano()
+	var until int64
+	var err error
+	switch {
+	case a.trusted() && ok:
+		until, err = db.ResetOriginCounter(ctx, q, a.userID, a.origin, a.n, at)
+	case a.trusted():
+		until, err = db.OriginLockedBeyond(ctx, q, a.userID, a.origin, a.n, at)
+	case ok:
+		until, err = db.GiveBackBucketAttempt(ctx, q, a.bucket, a.n, at, a.locked, lockAfter)
+	default:
+		until, err = db.BucketLockedBeyond(ctx, q, a.bucket, a.n, at)
+	}
 	if err != nil {
 		return err
 	}
-	if c.Failures > a.n {
-		if err := lockedErr(c.LockedUntil, now); err != nil {
-			return err
-		}
-	}
-	if !ok {
-		return nil
-	}
-	if a.trusted() {
-		c = db.Counter{}
-	} else {
-		c.Failures = max(0, c.Failures-1)
-		if c.Failures < lockAfter || a.locked != 0 && c.LockedUntil == a.locked {
-			c.LockedUntil = 0
-		}
-	}
-	return a.store(ctx, q, c)
+	return lockedErr(until, now)
 }
 
 // trustOrigin records a full sign-in, in its transaction: from now on the

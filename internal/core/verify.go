@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/smartnumbers/smartmfa/internal/db"
 )
@@ -45,8 +46,8 @@ func (s *Service) checkCode(ctx context.Context, q db.Querier, sess Session, u d
 	if err != nil || ok {
 		return how, err
 	}
-	n := m.Failures + 1
-	if err := db.SetMFAFailures(ctx, q, u.ID, n, lockUntil(now, n)); err != nil {
+	n, err := db.CountMFAFailure(ctx, q, u.ID, now.UnixNano(), lockout)
+	if err != nil {
 		return "", err
 	}
 	e := event{account: u.AccountID, actorID: u.ID, actor: u.Username, action: ActionCodeFailed, target: u,
@@ -85,8 +86,30 @@ func (s *Service) checkTOTP(ctx context.Context, q db.Querier, u db.User, m db.M
 	if err != nil || !ok {
 		return false, err == nil && step != 0, err
 	}
-	ok, err = db.AcceptStep(ctx, q, u.ID, step)
-	return ok, err == nil && !ok, err
+	now := s.now()
+	ok, err = db.AcceptStep(ctx, q, u.ID, step, now.UnixNano(), disableMFAAfter)
+	if err != nil || ok {
+		return ok, false, err
+	}
+	// The guard refused it: the step was used, or attempts elsewhere locked
+	// the user since m was read.
+	if err := s.lockedSince(ctx, q, u.ID, now); err != nil {
+		return false, false, err
+	}
+	return false, true, nil
+}
+
+// lockedSince is the refusal of a code whose guard found the user locked or
+// disabled by attempts after their row was read; nil when it did not.
+func (s *Service) lockedSince(ctx context.Context, q db.Querier, userID int64, now time.Time) error {
+	m, err := db.MFAByUser(ctx, q, userID)
+	if err != nil {
+		return err
+	}
+	if m.Failures >= disableMFAAfter {
+		return ErrMFADisabled
+	}
+	return lockedErr(m.LockedUntil, now)
 }
 
 // spendRecoveryCode marks a matching unused recovery code used.
@@ -98,11 +121,14 @@ func (s *Service) spendRecoveryCode(ctx context.Context, q db.Querier, sess Sess
 	want := hashRecovery(u.ID, code)
 	for _, c := range codes {
 		if subtle.ConstantTimeCompare(c.Hash, want) == 1 {
-			used, err := db.UseRecoveryCode(ctx, q, c.ID, s.now().UnixNano())
+			used, err := db.UseRecoveryCode(ctx, q, c.ID, s.now().UnixNano(), disableMFAAfter)
+			if err == nil && !used {
+				err = s.lockedSince(ctx, q, u.ID, s.now())
+			}
 			if err != nil || !used {
 				return false, err
 			}
-			if err := db.SetMFAFailures(ctx, q, u.ID, 0, 0); err != nil {
+			if err := db.ClearMFAFailures(ctx, q, u.ID); err != nil {
 				return false, err
 			}
 			left := fmt.Sprintf("%d recovery codes left", len(codes)-1)

@@ -70,17 +70,15 @@ func setMFAOn(ctx context.Context, q Querier, userID int64, on bool) error {
 }
 
 // AcceptStep records an accepted time step only if it is later than the last
-// one: the conditional UPDATE is the replay guard, so of two processes sending
-// one code exactly one changes the row. It reports whether this call did.
-func AcceptStep(ctx context.Context, q Querier, userID, step int64) (bool, error) {
+// one and the user is neither locked at now nor disabled (disableAfter wrong
+// codes): the conditional UPDATE is the replay guard, so of two processes
+// sending one code exactly one changes the row, and a lock another host set
+// a moment ago holds. It reports whether this call did.
+func AcceptStep(ctx context.Context, q Querier, userID, step, now int64, disableAfter int) (bool, error) {
 	res, err := q.ExecContext(ctx, `
-		UPDATE mfa SET last_step = ?, failures = 0, locked_until = 0
-		WHERE user_id = ? AND last_step < ?`, step, userID, step)
-	if err != nil {
-		return false, Translate(err)
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+		UPDATE mfa SET last_step = ?2, failures = 0, locked_until = 0
+		WHERE user_id = ?1 AND last_step < ?2 AND locked_until <= ?3 AND failures < ?4`, userID, step, now, disableAfter)
+	return oneRow(res, err)
 }
 
 // ActivateMFA turns a pending authenticator active.
@@ -93,9 +91,18 @@ func ActivateMFA(ctx context.Context, q Querier, userID, at int64) error {
 	})
 }
 
-// SetMFAFailures stores the code failure counter and lock.
-func SetMFAFailures(ctx context.Context, q Querier, userID int64, failures int, lockedUntil int64) error {
-	return execOne(ctx, q, `UPDATE mfa SET failures = ?, locked_until = ? WHERE user_id = ?`, failures, lockedUntil, userID)
+// CountMFAFailure counts a wrong code and sets the lock its count reaches by
+// l, in one statement; it returns the failures in a row with this one.
+func CountMFAFailure(ctx context.Context, q Querier, userID, now int64, l Lockout) (int, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `UPDATE mfa SET failures = failures + 1, locked_until = `+lockSQL("(failures + 1)", 2, 3)+`
+		WHERE user_id = ?1 RETURNING failures`, append([]any{userID, now}, l.args()...)...).Scan(&n)
+	return n, Translate(err)
+}
+
+// ClearMFAFailures ends a user's run of wrong codes and its lock.
+func ClearMFAFailures(ctx context.Context, q Querier, userID int64) error {
+	return execOne(ctx, q, `UPDATE mfa SET failures = 0, locked_until = 0 WHERE user_id = ?`, userID)
 }
 
 // DeleteMFA removes a user's authenticator and recovery codes.
@@ -151,15 +158,14 @@ func UnusedRecoveryCodes(ctx context.Context, q Querier, userID int64) ([]Recove
 	return out, Translate(rows.Err())
 }
 
-// UseRecoveryCode marks a code used if it was not already; it reports whether
-// this call did, so one code cannot sign in twice.
-func UseRecoveryCode(ctx context.Context, q Querier, id, at int64) (bool, error) {
-	res, err := q.ExecContext(ctx, `UPDATE recovery_codes SET used_at = ? WHERE id = ? AND used_at = 0 AND pending = 0`, at, id)
-	if err != nil {
-		return false, Translate(err)
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+// UseRecoveryCode marks a code used at `at` if it was not already and its
+// user is neither locked then nor disabled (disableAfter wrong codes); it
+// reports whether this call did, so one code cannot sign in twice.
+func UseRecoveryCode(ctx context.Context, q Querier, id, at int64, disableAfter int) (bool, error) {
+	res, err := q.ExecContext(ctx, `UPDATE recovery_codes SET used_at = ?2
+		WHERE id = ?1 AND used_at = 0 AND pending = 0 AND EXISTS (SELECT 1 FROM mfa
+			WHERE mfa.user_id = recovery_codes.user_id AND mfa.locked_until <= ?2 AND mfa.failures < ?3)`, id, at, disableAfter)
+	return oneRow(res, err)
 }
 
 // PutPendingRecoveryCodes stores the hashed codes shown with a pending

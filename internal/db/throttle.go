@@ -23,16 +23,6 @@ func BucketCounter(ctx context.Context, q Querier, bucket int) (Counter, error) 
 	return c, err
 }
 
-// PutBucketCounter stores a name bucket's counter.
-func PutBucketCounter(ctx context.Context, q Querier, bucket int, c Counter) error {
-	_, err := q.ExecContext(ctx, `
-		INSERT INTO name_buckets (bucket, failures, locked_until, failed_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (bucket) DO UPDATE SET failures = excluded.failures,
-			locked_until = excluded.locked_until, failed_at = excluded.failed_at`,
-		bucket, c.Failures, c.LockedUntil, c.FailedAt)
-	return Translate(err)
-}
-
 // TrustedOrigin returns when a user last signed in fully from origin and the
 // origin's counter; ok is false when they never did.
 func TrustedOrigin(ctx context.Context, q Querier, userID int64, origin string) (signedInAt int64, c Counter, ok bool, err error) {
@@ -43,13 +33,6 @@ func TrustedOrigin(ctx context.Context, q Querier, userID int64, origin string) 
 		return 0, Counter{}, false, nil
 	}
 	return signedInAt, c, err == nil, err
-}
-
-// PutOriginCounter stores the counter of a user's trusted origin.
-func PutOriginCounter(ctx context.Context, q Querier, userID int64, origin string, c Counter) error {
-	return execOne(ctx, q, `
-		UPDATE trusted_origins SET failures = ?, locked_until = ?, failed_at = ? WHERE user_id = ? AND origin = ?`,
-		c.Failures, c.LockedUntil, c.FailedAt, userID, origin)
 }
 
 // ResetOriginCounters clears the counters of every trusted origin of a user.

@@ -30,6 +30,7 @@ func Postgres() bool { return os.Getenv(EngineVar) == "postgres" }
 // the same test binary again on PostgreSQL; call it from TestMain.
 func Main(m *testing.M) {
 	code := m.Run()
+	DropDatabase()
 	switch {
 	case os.Getenv(EngineVar) != "":
 	case os.Getenv("PGHOST") == "":
@@ -74,43 +75,92 @@ func RequirePostgres(t testing.TB) string {
 	return Schema(t)
 }
 
-var extension sync.Once
+// The schemas of one test process live in a database of its own, created at
+// first use with pg_trgm: a schema search_path of "t_x, public" would
+// otherwise find another store's tables left in the server's public schema.
+var (
+	testDB     sync.Once
+	testDBName string
+	testDBErr  error
+)
 
-// Schema creates a schema of its own for the test on the server libpq's PG*
-// variables name, drops it when the test ends, and returns a location whose
-// search_path starts with it. pg_trgm lives in public, created once.
+func database() (string, error) {
+	testDB.Do(func() {
+		admin, err := sql.Open("pgx", "")
+		if err != nil {
+			testDBErr = err
+			return
+		}
+		defer admin.Close()
+		b := make([]byte, 4)
+		rand.Read(b)
+		name := fmt.Sprintf("smartmfa_test_%d_%s", os.Getpid(), hex.EncodeToString(b))
+		if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+			testDBErr = fmt.Errorf("creating database %s: %w", name, err)
+			return
+		}
+		conn, err := sql.Open("pgx", "dbname="+name)
+		if err != nil {
+			testDBErr = err
+			return
+		}
+		defer conn.Close()
+		if _, err := conn.Exec(`CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public`); err != nil {
+			testDBErr = fmt.Errorf("creating pg_trgm: %w", err)
+			return
+		}
+		testDBName = name
+	})
+	return testDBName, testDBErr
+}
+
+// DropDatabase drops the test process's database, if it made one; Main
+// calls it, and a package with its own TestMain should too.
+func DropDatabase() {
+	if testDBName == "" {
+		return
+	}
+	admin, err := sql.Open("pgx", "")
+	if err != nil {
+		return
+	}
+	defer admin.Close()
+	if _, err := admin.Exec(`DROP DATABASE IF EXISTS ` + testDBName + ` WITH (FORCE)`); err != nil {
+		fmt.Fprintf(os.Stderr, "dbtest: dropping %s: %v\n", testDBName, err)
+	}
+}
+
+// Schema creates a schema of its own for the test in the test process's
+// database on the server libpq's PG* variables name, drops it when the test
+// ends, and returns a location whose search_path starts with it.
 func Schema(t testing.TB) string {
 	t.Helper()
-	admin, err := sql.Open("pgx", "")
+	dbname, err := database()
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	admin, err := sql.Open("pgx", "dbname="+dbname)
 	if err != nil {
 		t.Fatalf("dbtest: %v", err)
 	}
 	defer admin.Close()
-	ctx := context.Background()
-	var extErr error
-	extension.Do(func() {
-		_, extErr = admin.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public`)
-	})
-	if extErr != nil {
-		t.Fatalf("dbtest: creating pg_trgm: %v", extErr)
-	}
 	b := make([]byte, 6)
 	rand.Read(b)
 	name := "t_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+name); err != nil {
+	if _, err := admin.Exec(`CREATE SCHEMA ` + name); err != nil {
 		t.Fatalf("dbtest: creating schema %s: %v", name, err)
 	}
 	t.Cleanup(func() {
-		admin, err := sql.Open("pgx", "")
+		admin, err := sql.Open("pgx", "dbname="+dbname)
 		if err != nil {
 			return
 		}
 		defer admin.Close()
-		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+name+` CASCADE`); err != nil {
+		if _, err := admin.Exec(`DROP SCHEMA ` + name + ` CASCADE`); err != nil {
 			t.Logf("dbtest: dropping schema %s: %v", name, err)
 		}
 	})
-	return "postgres:///?" + url.Values{"search_path": {name + ",public"}}.Encode()
+	return "postgres:///" + dbname + "?" + url.Values{"search_path": {name + ",public"}}.Encode()
 }
 
 // Dump returns every value of every table of a PostgreSQL store, bytes as
