@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/smartnumbers/smartmfa/internal/core"
+	"github.com/smartnumbers/smartmfa/internal/dbtest"
 )
 
 // Passwords the tests set; none is on core's common-password list.
@@ -41,6 +42,7 @@ func TestMain(m *testing.M) {
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
+	dbtest.DropDatabase() // the Postgres tests' database, if they made one
 	os.Exit(code)
 }
 
