@@ -150,6 +150,10 @@ func (s *Service) tx(ctx context.Context, fn func(q db.Querier) error) error {
 // translate turns storage errors into domain errors.
 func translate(err error) error {
 	switch {
+	case errors.Is(err, ErrUnreachable):
+		return err // translated already
+	case errors.Is(err, db.ErrUnreachable):
+		return &unreachableError{cause: err}
 	case errors.Is(err, db.ErrBusy):
 		return ErrBusy
 	case errors.Is(err, db.ErrNotFound):
