@@ -42,7 +42,7 @@ func auditCmd(c *Common, before int64) tea.Cmd {
 	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
 	return func() tea.Msg {
 		ev, err := svc.ListAudit(ctx, sess, sess.AccountID(), before, auditBatch)
-		return auditMsg{stamp: st, events: ev, err: err}
+		return auditMsg{stamp: st.answered(err), events: ev, err: err}
 	}
 }
 

@@ -66,7 +66,7 @@ func searchUsersCmd(c *Common, seq int, q core.UserQuery) tea.Cmd {
 	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
 	return func() tea.Msg {
 		page, err := svc.SearchUsers(ctx, sess, sess.AccountID(), q)
-		return usersMsg{stamp: st, seq: seq, page: page, counted: q.Count, err: err}
+		return usersMsg{stamp: st.answered(err), seq: seq, page: page, counted: q.Count, err: err}
 	}
 }
 
