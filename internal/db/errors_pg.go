@@ -73,13 +73,20 @@ func translatePG(err error) error {
 			return &pgError{is: ErrStorage, code: code, cause: err}
 		}
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return err
-	}
 	if msg := tlsFailure(err); msg != "" {
 		// Unreachable still: a server in the middle of a fail-over may
 		// answer without TLS or with another certificate for a while.
 		return &pgError{is: ErrUnreachable, msg: msg, cause: err}
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		// Before the context's errors: connect_timeout is a deadline inside
+		// the connection attempt. A caller's own cancellation stays in the
+		// chain for errors.Is.
+		return &pgError{is: ErrUnreachable, cause: err}
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return err
 	}
 	if unreachable(err) {
 		return &pgError{is: ErrUnreachable, cause: err}
@@ -109,9 +116,8 @@ func tlsFailure(err error) string {
 
 // unreachable says err is the connection failing rather than a statement.
 func unreachable(err error) bool {
-	var ce *pgconn.ConnectError
 	var ne net.Error
-	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) ||
+	return errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || pgconn.Timeout(err) ||
 		errors.Is(err, pgconn.ErrConnClosed) // a transaction's next statement once its connection died
 }

@@ -23,8 +23,9 @@ import (
 )
 
 // fakeServer answers a PostgreSQL client's TLS request as tlsAnswer says
-// ('N': no TLS here; 'S': TLS with cert) and then closes: enough to see what
-// Open says about the TLS half of a connection, with no server set up for it.
+// ('N': no TLS here; 'S': TLS with cert; 0: nothing, ever) and then closes:
+// enough to see what Open says about the TLS half of a connection, or a
+// server that never answers, with no server set up for it.
 func fakeServer(t *testing.T, tlsAnswer byte, cert *tls.Certificate) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -42,7 +43,8 @@ func fakeServer(t *testing.T, tlsAnswer byte, cert *tls.Certificate) string {
 				defer c.Close()
 				c.SetDeadline(time.Now().Add(10 * time.Second))
 				req := make([]byte, 8) // length and the SSLRequest code
-				if _, err := io.ReadFull(c, req); err != nil {
+				if _, err := io.ReadFull(c, req); err != nil || tlsAnswer == 0 {
+					io.Copy(io.Discard, c) // until the client gives up
 					return
 				}
 				c.Write([]byte{tlsAnswer})
@@ -84,14 +86,17 @@ func testCA(t *testing.T, dir string) (caFile string, server tls.Certificate) {
 	return caFile, tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: key}
 }
 
-// TestPostgresOpenTLSFailures: with sslmode=verify-full, a server without
+// TestPostgresOpenUnreachable: with sslmode=verify-full, a server without
 // TLS and a certificate that does not verify each get a sentence that says
-// so, as an unreachable store, at once, without the address's password.
-func TestPostgresOpenTLSFailures(t *testing.T) {
+// so, as an unreachable store, at once, without the address's password; so
+// do a port nothing listens on and, within connect_timeout, a server that
+// never answers.
+func TestPostgresOpenUnreachable(t *testing.T) {
 	dir := t.TempDir()
 	caFile, cert := testCA(t, dir)
 	noTLS := fakeServer(t, 'N', nil)
 	withTLS := fakeServer(t, 'S', &cert)
+	silent := fakeServer(t, 0, nil)
 	closed := func() string { // a port nothing listens on
 		ln, _ := net.Listen("tcp", "127.0.0.1:0")
 		defer ln.Close()
@@ -113,6 +118,8 @@ func TestPostgresOpenTLSFailures(t *testing.T) {
 		{"missing sslrootcert", "postgres://smartmfa:" + password + "@" + withTLS + "/smartmfa?sslmode=verify-full&sslrootcert=" + filepath.Join(dir, "nothing.pem"),
 			"nothing.pem", false},
 		{"nothing listening", "postgres://smartmfa:" + password + "@" + closed + "/smartmfa?sslmode=verify-full",
+			"the store cannot be reached; try again", true},
+		{"no answer within connect_timeout", "postgres://smartmfa:" + password + "@" + silent + "/smartmfa?sslmode=disable&connect_timeout=1",
 			"the store cannot be reached; try again", true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
