@@ -139,3 +139,20 @@ func TestPostgresConsoleThroughAnOutage(t *testing.T) {
 		t.Fatalf("the same code once the store is back: stage %d\n%s", d.m.c.sess.Stage(), d.view())
 	}
 }
+
+// TestPostgresScreenStoreUnreachable keeps the golden file of the Users page
+// opened while the store is cut, in a running program: the sentence in the
+// flash line, the page and its menu still there. Regenerate with
+// PGHOST=... go test ./internal/tui -run TestPostgresScreenStoreUnreachable -update.
+func TestPostgresScreenStoreUnreachable(t *testing.T) {
+	e, proxy := newTestServiceBehindProxy(t)
+	admin := e.register()
+	e.addUser(admin, "bob", "Bob", core.RoleUser)
+	p := e.start(t, 80, 24)
+	p.login(e, "alice", adminPassword, false)
+	p.waitFor("alice (admin)")
+	proxy.Cut()
+	p.key("esc", "right", "right", "enter")
+	p.waitFor(storeUnreachableText)
+	p.golden()
+}
