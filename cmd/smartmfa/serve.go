@@ -16,7 +16,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/smartnumbers/smartmfa/internal/core"
-	"github.com/smartnumbers/smartmfa/internal/db"
 	"github.com/smartnumbers/smartmfa/internal/sshserve"
 	"github.com/smartnumbers/smartmfa/internal/tui"
 )
@@ -207,7 +206,7 @@ func (a *app) awaitStore(ctx context.Context, log *slog.Logger) (*core.Service, 
 		// Anyone may reach the login screen over SSH: the accounts are
 		// created by the operator (smartmfa account create), never by a client.
 		svc, err := a.openServiceWith(ctx, core.Config{NoRegistration: true})
-		if err == nil || !errors.Is(err, db.ErrUnreachable) && !errors.Is(err, core.ErrUnreachable) {
+		if err == nil || !errors.Is(err, core.ErrUnreachable) {
 			return svc, err
 		}
 		log.Warn("waiting for the store", "attempt", attempt, "retry_in", wait.String(), "error", oneLine(err.Error()))

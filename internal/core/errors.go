@@ -97,10 +97,12 @@ func unavailable(err error) error {
 // running; an attempt met by it is refused unchecked (see ErrUnavailable).
 var ErrUnreachable = errors.New("the store cannot be reached; try again")
 
-// unreachableError is ErrUnreachable with the driver's error kept for logs.
+// unreachableError is ErrUnreachable with the store's error kept: its text,
+// which internal/db keeps free of SQL and passwords, may name the store or
+// say what failed (TLS), and the driver's error stays in the chain for logs.
 type unreachableError struct{ cause error }
 
-func (e *unreachableError) Error() string        { return ErrUnreachable.Error() }
+func (e *unreachableError) Error() string        { return e.cause.Error() }
 func (e *unreachableError) Is(target error) bool { return target == ErrUnreachable }
 func (e *unreachableError) Unwrap() error        { return e.cause }
 
