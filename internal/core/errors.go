@@ -81,14 +81,14 @@ func (e *unavailableError) Error() string        { return ErrUnavailable.Error()
 func (e *unavailableError) Is(target error) bool { return target == ErrUnavailable }
 func (e *unavailableError) Unwrap() error        { return e.cause }
 
-// unavailable refuses an attempt that could not be recorded. Its cause is
-// translated, so that an attempt refused because the store went away also
-// matches ErrUnreachable and the caller can say so.
+// unavailable refuses an attempt that could not be recorded. An attempt
+// refused because the store went away also matches ErrUnreachable, so that
+// the caller can say so.
 func unavailable(err error) error {
 	if err == nil || errors.Is(err, ErrUnavailable) {
 		return err
 	}
-	return &unavailableError{cause: translate(err)}
+	return &unavailableError{cause: reachable(err)}
 }
 
 // ErrUnreachable says the store did not answer: a PostgreSQL server that is
