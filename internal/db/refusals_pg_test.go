@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/smartnumbers/smartmfa/internal/db"
 	"github.com/smartnumbers/smartmfa/internal/dbtest"
@@ -121,4 +122,40 @@ func TestPostgresOpenRefusals(t *testing.T) {
 		}
 		d.Close()
 	})
+}
+
+// TestPostgresLimits: a store's pool is bounded and its sessions carry the
+// statement and idle-transaction timeouts, so that neither a flood of
+// sessions nor a stuck statement holds the server for ever; an address's
+// own statement_timeout wins, and a statement past it fails as busy.
+func TestPostgresLimits(t *testing.T) {
+	location := dbtest.RequirePostgres(t)
+	ctx := context.Background()
+	d, err := db.Open(ctx, location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if n := d.Stats().MaxOpenConnections; n != 10 {
+		t.Errorf("the pool holds up to %d connections, want 10", n)
+	}
+	for setting, want := range map[string]string{"statement_timeout": "10s",
+		"idle_in_transaction_session_timeout": "30s", "application_name": "smartmfa"} {
+		var got string
+		if err := d.QueryRowContext(ctx, "SELECT current_setting($1)", setting).Scan(&got); err != nil || got != want {
+			t.Errorf("%s = %q (%v), want %q", setting, got, err, want)
+		}
+	}
+
+	short, err := db.Open(ctx, location+"&statement_timeout=200ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer short.Close()
+	start := time.Now()
+	_, err = short.ExecContext(ctx, "SELECT pg_sleep(5)")
+	err = db.Translate(err) // as every query of the package does
+	if took := time.Since(start); !errors.Is(err, db.ErrBusy) || took > 2*time.Second {
+		t.Errorf("a statement past statement_timeout=200ms: %v after %v, want ErrBusy at once", err, took)
+	}
 }
