@@ -55,15 +55,15 @@ required. The host key is created on first start (0600) beside the database
 unless --host-key names it; its fingerprint is logged for users to compare.
 
 Each session start and end is logged on standard error (address, user once
-signed in, duration), never a password or code.
+signed in, duration), never a password or code. SIGTERM or SIGINT drains the
+server: new connections are refused and open sessions are told, then closed
+after --grace.
 
 A PostgreSQL store that cannot be reached at start is tried again, after 1 s
 and then twice as long each time up to 30 s, one log line a try, until it
 answers or serve is stopped. While serving, sessions stay open through an
 outage: their actions say the store cannot be reached, and work again once
-it is back. SIGTERM or SIGINT drains the
-server: new connections are refused and open sessions are told, then closed
-after --grace.`,
+it is back.`,
 		Args: exactArgs(),
 	}
 	c.RunE = a.action(func(cmd *cobra.Command, _ []string) error {
