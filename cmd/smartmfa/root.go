@@ -68,6 +68,19 @@ The database is --db, else $SMARTMFA_DB, else $XDG_DATA_HOME/smartmfa/smartmfa.d
 kept in smartmfa.key beside the database unless --key-file says otherwise; keep
 it safe and back it up: without it no enrolled user can log in.
 
+Several jump hosts share one PostgreSQL store, named with TLS checked:
+
+  --db 'postgres://USER@HOST/DB?sslmode=verify-full&sslrootcert=/etc/smartmfa/db-ca.pem'
+
+verify-full checks the server's certificate and that it is for HOST; anything
+less lets a machine in the middle read the password hashes and every attempt.
+"postgres:" alone takes libpq's PG* variables. Keep the password out of the
+address, in PGPASSWORD or ~/.pgpass. The key file is then smartmfa.key in
+$XDG_DATA_HOME/smartmfa unless --key-file says otherwise. Each process holds at most 10 connections; a statement is stopped after
+10 s, connecting after 5 s (connect_timeout in the address). A store that cannot
+be reached fails a command with one sentence; the console and serve say so and
+keep running.
+
 Exit status: 0 on success, 1 on failure, 2 on a wrong command line.`,
 		Args:              nil, // cobra then reports unknown commands itself
 		RunE:              a.action(a.runConsole),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -56,7 +57,13 @@ unless --host-key names it; its fingerprint is logged for users to compare.
 Each session start and end is logged on standard error (address, user once
 signed in, duration), never a password or code. SIGTERM or SIGINT drains the
 server: new connections are refused and open sessions are told, then closed
-after --grace.`,
+after --grace.
+
+A PostgreSQL store that cannot be reached at start is tried again, after 1 s
+and then twice as long each time up to 30 s, one log line a try, until it
+answers or serve is stopped. While serving, sessions stay open through an
+outage: their actions say the store cannot be reached, and work again once
+it is back.`,
 		Args: exactArgs(),
 	}
 	c.RunE = a.action(func(cmd *cobra.Command, _ []string) error {
@@ -104,15 +111,21 @@ func (o serveOptions) check() error {
 
 // serve runs the SSH server until SIGTERM or SIGINT, then drains it.
 func (a *app) serve(ctx context.Context, o serveOptions) error {
-	// Anyone may reach the login screen over SSH: the accounts are created
-	// by the operator (smartmfa account create), never by a client.
-	svc, err := a.openServiceWith(ctx, core.Config{NoRegistration: true})
+	log := slog.New(slog.NewTextHandler(a.stderr, nil))
+	// Signals are caught from the start: a SIGTERM while the store is
+	// awaited stops the wait, and once serving it drains the server.
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	svc, err := a.awaitStore(ctx, log)
+	if err != nil && ctx.Err() != nil {
+		log.Info("stopped before the store could be reached")
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
 	svc.WarmSearch(ctx)
-	log := slog.New(slog.NewTextHandler(a.stderr, nil))
 
 	keyPath := o.hostKey
 	if keyPath == "" {
@@ -151,10 +164,6 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return failf("cannot listen on %s: %s", o.listen, oneLine(err.Error()))
 	}
-	// Signals are caught before the server says it is serving: a SIGTERM
-	// from then on drains it.
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
-	defer stop()
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	log.Info("serving the console", "address", ln.Addr().String(), "host_key", keyPath,
 		"fingerprint", sshserve.Fingerprint(signer), "connect", "ssh -p "+port+" HOST")
@@ -176,6 +185,38 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// How long serve waits between attempts to reach a store that cannot be
+// reached at start: doubled from the first to the last, then kept.
+const (
+	storeRetryFirst = time.Second
+	storeRetryMax   = 30 * time.Second
+)
+
+// awaitStore opens the service, waiting for a store that cannot be reached
+// yet: a jump host that boots before its database server, or meets it in a
+// fail-over, comes up once the store does instead of leaving the console
+// down until someone restarts it. Each failed attempt logs one line, naming
+// the store without its password. Any other failure (a wrong key, a login
+// the server refuses) ends serve at once: waiting would not mend it.
+func (a *app) awaitStore(ctx context.Context, log *slog.Logger) (*core.Service, error) {
+	wait := storeRetryFirst
+	for attempt := 1; ; attempt++ {
+		// Anyone may reach the login screen over SSH: the accounts are
+		// created by the operator (smartmfa account create), never by a client.
+		svc, err := a.openServiceWith(ctx, core.Config{NoRegistration: true})
+		if err == nil || !errors.Is(err, core.ErrUnreachable) {
+			return svc, err
+		}
+		log.Warn("waiting for the store", "attempt", attempt, "retry_in", wait.String(), "error", oneLine(err.Error()))
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		wait = min(2*wait, storeRetryMax)
+	}
 }
 
 // defaultHostKeyPath is the host key beside the database, found as

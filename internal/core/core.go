@@ -70,14 +70,16 @@ func New(store *db.DB, keys *Keyring, cfg Config) *Service {
 // Service. A key file is created only while no secret depends on one: a
 // missing key with enrolled users fails closed.
 func Open(ctx context.Context, dbPath, keyPath string, cfg Config) (*Service, error) {
+	// A store that cannot be reached is ErrUnreachable from here on, so
+	// that serve can wait for it; every other failure keeps its sentence.
 	store, err := db.Open(ctx, dbPath)
 	if err != nil {
-		return nil, err
+		return nil, reachable(err)
 	}
 	ids, err := db.MFAKeyIDs(ctx, store)
 	if err != nil {
 		store.Close()
-		return nil, fmt.Errorf("reading %s: %w", store.Path, err)
+		return nil, reachable(fmt.Errorf("reading %s: %w", store.Path, err))
 	}
 	s := New(store, nil, cfg)
 	keys, err := LoadKeyring(keyPath)
@@ -147,9 +149,22 @@ func (s *Service) tx(ctx context.Context, fn func(q db.Querier) error) error {
 	return after
 }
 
+// reachable marks an error of a store that cannot be reached as
+// ErrUnreachable and leaves every other error as it is.
+func reachable(err error) error {
+	if errors.Is(err, db.ErrUnreachable) {
+		return translate(err)
+	}
+	return err
+}
+
 // translate turns storage errors into domain errors.
 func translate(err error) error {
 	switch {
+	case errors.Is(err, ErrUnreachable):
+		return err // translated already
+	case errors.Is(err, db.ErrUnreachable):
+		return &unreachableError{cause: err}
 	case errors.Is(err, db.ErrBusy):
 		return ErrBusy
 	case errors.Is(err, db.ErrNotFound):

@@ -81,12 +81,30 @@ func (e *unavailableError) Error() string        { return ErrUnavailable.Error()
 func (e *unavailableError) Is(target error) bool { return target == ErrUnavailable }
 func (e *unavailableError) Unwrap() error        { return e.cause }
 
+// unavailable refuses an attempt that could not be recorded. An attempt
+// refused because the store went away also matches ErrUnreachable, so that
+// the caller can say so.
 func unavailable(err error) error {
 	if err == nil || errors.Is(err, ErrUnavailable) {
 		return err
 	}
-	return &unavailableError{cause: err}
+	return &unavailableError{cause: reachable(err)}
 }
+
+// ErrUnreachable says the store did not answer: a PostgreSQL server that is
+// down, or the network or TLS to it failed. Nothing was read or changed, and
+// the same request works once the store is back, so callers say so and keep
+// running; an attempt met by it is refused unchecked (see ErrUnavailable).
+var ErrUnreachable = errors.New("the store cannot be reached; try again")
+
+// unreachableError is ErrUnreachable with the store's error kept: its text,
+// which internal/db keeps free of SQL and passwords, may name the store or
+// say what failed (TLS), and the driver's error stays in the chain for logs.
+type unreachableError struct{ cause error }
+
+func (e *unreachableError) Error() string        { return e.cause.Error() }
+func (e *unreachableError) Is(target error) bool { return target == ErrUnreachable }
+func (e *unreachableError) Unwrap() error        { return e.cause }
 
 // ErrOwnPassword refuses an administrator's reset of their own password: a
 // new password of one's own is chosen with the current one.

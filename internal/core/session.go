@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 
 	"github.com/smartnumbers/smartmfa/internal/db"
 )
@@ -92,6 +93,11 @@ func (s *Service) current(ctx context.Context, q db.Querier, sess Session, allow
 		return db.User{Role: string(RoleAdmin)}, nil
 	}
 	u, err := db.UserByID(ctx, q, sess.userID)
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		// A store that failed says nothing of the caller's rights: "not
+		// allowed" would send them away from a screen that works once it is back.
+		return db.User{}, translate(err)
+	}
 	if err != nil || u.Disabled || u.AccountID != sess.accountID {
 		return db.User{}, ErrForbidden
 	}

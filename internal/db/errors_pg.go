@@ -2,6 +2,8 @@ package db
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -17,15 +19,32 @@ import (
 type pgError struct {
 	is    error
 	code  string
+	msg   string // the sentence for a failure the operator must fix; "" for is's own
 	cause error
 }
 
 func (e *pgError) Error() string {
-	if e.is == ErrStorage {
+	switch {
+	case e.msg != "":
+		return e.msg
+	case e.is == ErrStorage:
 		return fmt.Sprintf("%s (SQLSTATE %s)", ErrStorage, e.code)
 	}
 	return e.is.Error()
 }
+
+// Sentences for the failures an operator fixes rather than waits out: they
+// say what to change, and never quote the address (it may hold a password)
+// or the server's own text (it may quote SQL).
+const (
+	pgNoDatabase   = "the PostgreSQL database does not exist: create it, or name another in --db"
+	pgLoginRefused = "PostgreSQL refused the login: check the user and password of --db (or PGUSER, PGPASSWORD, ~/.pgpass) and the server's pg_hba.conf"
+	pgNoPermission = "PostgreSQL denied the smartmfa user permission: it must own the database, or the schema it works in"
+	pgNoTrgm       = "the pg_trgm extension is missing and this user may not create it: run CREATE EXTENSION pg_trgm as a superuser in this database (on Debian, install postgresql-contrib first)"
+	pgNoTLS        = "the store cannot be reached: the PostgreSQL server does not offer TLS, which the sslmode of --db requires"
+	pgBadCert      = "the store cannot be reached: the PostgreSQL server's certificate does not verify (check sslrootcert, and that --db names the host the certificate is for)"
+	pgTLSFailed    = "the store cannot be reached: the TLS handshake with the PostgreSQL server failed"
+)
 
 func (e *pgError) Is(target error) bool { return target == e.is }
 func (e *pgError) Unwrap() error        { return e.cause }
@@ -44,9 +63,27 @@ func translatePG(err error) error {
 			return &pgError{is: ErrBusy, code: code, cause: err}
 		case strings.HasPrefix(code, "08"), code == "57P01", code == "57P02", code == "57P03", code == "53300":
 			return &pgError{is: ErrUnreachable, code: code, cause: err}
+		case code == "3D000":
+			return &pgError{is: ErrStorage, code: code, msg: pgNoDatabase, cause: err}
+		case code == "28P01", code == "28000":
+			return &pgError{is: ErrStorage, code: code, msg: pgLoginRefused, cause: err}
+		case code == "42501":
+			return &pgError{is: ErrStorage, code: code, msg: pgNoPermission, cause: err}
 		default:
 			return &pgError{is: ErrStorage, code: code, cause: err}
 		}
+	}
+	if msg := tlsFailure(err); msg != "" {
+		// Unreachable still: a server in the middle of a fail-over may
+		// answer without TLS or with another certificate for a while.
+		return &pgError{is: ErrUnreachable, msg: msg, cause: err}
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		// Before the context's errors: connect_timeout is a deadline inside
+		// the connection attempt. A caller's own cancellation stays in the
+		// chain for errors.Is.
+		return &pgError{is: ErrUnreachable, cause: err}
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return err
@@ -57,12 +94,32 @@ func translatePG(err error) error {
 	return err
 }
 
+// tlsFailure names what went wrong when a TLS connection the address asks
+// for could not be made; "" when err is no such failure.
+func tlsFailure(err error) string {
+	var unknownCA x509.UnknownAuthorityError
+	var wrongHost x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var verify *tls.CertificateVerificationError
+	var alert tls.AlertError
+	var record tls.RecordHeaderError
+	switch {
+	case errors.As(err, &unknownCA), errors.As(err, &wrongHost), errors.As(err, &invalid), errors.As(err, &verify):
+		return pgBadCert
+	case errors.As(err, &alert), errors.As(err, &record):
+		return pgTLSFailed
+	case strings.Contains(err.Error(), "server refused TLS connection"): // pgconn's startTLS, no type of its own
+		return pgNoTLS
+	}
+	return ""
+}
+
 // unreachable says err is the connection failing rather than a statement.
 func unreachable(err error) bool {
-	var ce *pgconn.ConnectError
 	var ne net.Error
-	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || pgconn.Timeout(err)
+	return errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || pgconn.Timeout(err) ||
+		errors.Is(err, pgconn.ErrConnClosed) // a transaction's next statement once its connection died
 }
 
 // retryable says a transaction failed only because another ran beside it.

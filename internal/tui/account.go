@@ -47,7 +47,7 @@ func accountCmd(c *Common) tea.Cmd {
 	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
 	return func() tea.Msg {
 		d, err := svc.AccountDetails(ctx, sess, sess.AccountID())
-		return accountMsg{stamp: st, d: d, err: err}
+		return accountMsg{stamp: st.answered(err), d: d, err: err}
 	}
 }
 
@@ -55,7 +55,7 @@ func setRequireCmd(c *Common, on bool) tea.Cmd {
 	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
 	return func() tea.Msg {
 		without, err := svc.SetRequireMFA(ctx, sess, sess.AccountID(), on)
-		return requireSavedMsg{stamp: st, on: on, without: without, err: err}
+		return requireSavedMsg{stamp: st.answered(err), on: on, without: without, err: err}
 	}
 }
 

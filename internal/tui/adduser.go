@@ -65,7 +65,7 @@ func addUserCmd(c *Common, nu core.NewUser, code string) tea.Cmd {
 		if nu.Password == "" {
 			pw, err := svc.GeneratePassword()
 			if err != nil {
-				return userAddedMsg{stamp: st, err: err}
+				return userAddedMsg{stamp: st.answered(err), err: err}
 			}
 			nu.Password, generated = pw, pw
 		}
@@ -73,7 +73,7 @@ func addUserCmd(c *Common, nu core.NewUser, code string) tea.Cmd {
 		if err != nil {
 			generated = "" // never used: the next try draws another
 		}
-		return userAddedMsg{stamp: st, user: u, generated: generated, err: err}
+		return userAddedMsg{stamp: st.answered(err), user: u, generated: generated, err: err}
 	}
 }
 

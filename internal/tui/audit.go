@@ -22,6 +22,7 @@ type audit struct {
 	sel     int
 	top     int  // first row shown
 	loading bool // a batch is being read
+	failed  bool // the last read failed
 	end     bool // the oldest event is loaded
 	list    int
 }
@@ -42,7 +43,7 @@ func auditCmd(c *Common, before int64) tea.Cmd {
 	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
 	return func() tea.Msg {
 		ev, err := svc.ListAudit(ctx, sess, sess.AccountID(), before, auditBatch)
-		return auditMsg{stamp: st, events: ev, err: err}
+		return auditMsg{stamp: st.answered(err), events: ev, err: err}
 	}
 }
 
@@ -64,7 +65,7 @@ func (s *audit) more() tea.Cmd {
 func (s *audit) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case auditMsg:
-		s.loading = false
+		s.loading, s.failed = false, msg.err != nil
 		if msg.err != nil {
 			return s, flashCmd("Could not read the audit trail: "+s.c.describe(msg.err), true)
 		}
@@ -133,8 +134,11 @@ func (s *audit) View() string {
 	b.WriteString("  " + st.Header.Render(strings.TrimRight(header, " ")) + "\n")
 	if len(s.events) == 0 {
 		msg := "No events."
-		if s.loading {
+		switch {
+		case s.loading:
 			msg = "Loading…"
+		case s.failed:
+			msg = "Not loaded: open the page again to retry."
 		}
 		return b.String() + "  " + st.Hint.Render(msg)
 	}

@@ -37,7 +37,7 @@ func verifyLoginCmd(c *Common, code string) tea.Cmd {
 	st := c.stamp()
 	return func() tea.Msg {
 		out, err := svc.VerifyLoginCode(ctx, sess, code)
-		msg := codeResultMsg{stamp: st, sess: out, err: err}
+		msg := codeResultMsg{stamp: st.answered(err), sess: out, err: err}
 		if err == nil && out.UsedRecoveryCode() {
 			msg.flash = "You signed in with a recovery code."
 			if status, err := svc.MyMFA(ctx, out); err == nil {

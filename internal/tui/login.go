@@ -48,7 +48,7 @@ func loginCmd(c *Common, username, password string) tea.Cmd {
 	st := c.stamp()
 	return func() tea.Msg {
 		sess, err := svc.Login(ctx, username, password, src)
-		return loginResultMsg{stamp: st, sess: sess, err: err}
+		return loginResultMsg{stamp: st.answered(err), sess: sess, err: err}
 	}
 }
 

@@ -58,7 +58,7 @@ func beginEnrollmentCmd(c *Common) tea.Cmd {
 	st := c.stamp()
 	return func() tea.Msg {
 		en, err := svc.BeginEnrollment(ctx, sess)
-		return enrollmentMsg{stamp: st, en: en, err: err}
+		return enrollmentMsg{stamp: st.answered(err), en: en, err: err}
 	}
 }
 
@@ -67,7 +67,7 @@ func confirmEnrollmentCmd(c *Common, code string) tea.Cmd {
 	st := c.stamp()
 	return func() tea.Msg {
 		codes, out, err := svc.ConfirmEnrollment(ctx, sess, code)
-		return enrolledMsg{stamp: st, codes: codes, sess: out, err: err}
+		return enrolledMsg{stamp: st.answered(err), codes: codes, sess: out, err: err}
 	}
 }
 

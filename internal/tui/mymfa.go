@@ -52,7 +52,7 @@ func mfaStatusCmd(c *Common) tea.Cmd {
 	st := c.stamp()
 	return func() tea.Msg {
 		status, err := svc.MyMFA(ctx, sess)
-		return mfaStatusMsg{stamp: st, status: status, err: err}
+		return mfaStatusMsg{stamp: st.answered(err), status: status, err: err}
 	}
 }
 
@@ -61,7 +61,7 @@ func deleteMyMFACmd(c *Common, code string) tea.Cmd {
 	st := c.stamp()
 	return func() tea.Msg {
 		out, err := svc.DeleteMyMFA(ctx, sess, code)
-		return mfaDeletedMsg{stamp: st, sess: out, err: err}
+		return mfaDeletedMsg{stamp: st.answered(err), sess: out, err: err}
 	}
 }
 

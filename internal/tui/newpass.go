@@ -35,7 +35,7 @@ func chooseNewPasswordCmd(c *Common, password string) tea.Cmd {
 	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
 	return func() tea.Msg {
 		out, err := svc.ChooseNewPassword(ctx, sess, password)
-		return newPasswordMsg{stamp: st, sess: out, err: err}
+		return newPasswordMsg{stamp: st.answered(err), sess: out, err: err}
 	}
 }
 

@@ -38,7 +38,7 @@ func changePasswordCmd(c *Common, current, password string) tea.Cmd {
 	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
 	return func() tea.Msg {
 		out, err := svc.ChangePassword(ctx, sess, current, password)
-		return passwordChangedMsg{stamp: st, sess: out, err: err}
+		return passwordChangedMsg{stamp: st.answered(err), sess: out, err: err}
 	}
 }
 

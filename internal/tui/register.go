@@ -38,7 +38,7 @@ func registerCmd(c *Common, in core.NewAccount) tea.Cmd {
 	st := c.stamp()
 	return func() tea.Msg {
 		sess, err := svc.RegisterAccount(ctx, src, in)
-		return registeredMsg{stamp: st, sess: sess, err: err}
+		return registeredMsg{stamp: st.answered(err), sess: sess, err: err}
 	}
 }
 

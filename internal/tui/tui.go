@@ -169,8 +169,14 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if !strings.Contains(msg.text, sessionEndedText) {
 			m.flash = msg
 		}
-	case interface{ epochOf() int }:
+	case interface {
+		epochOf() int
+		reachedStore() bool
+	}:
 		if msg.epochOf() == m.c.epoch {
+			if msg.reachedStore() && m.flash.err && strings.Contains(m.flash.text, storeUnreachableText) {
+				m.flash = flashMsg{} // core answered without the store failing: it is back
+			}
 			m.scr, cmd = m.scr.Update(msg)
 		}
 	default:

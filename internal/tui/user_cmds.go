@@ -26,7 +26,7 @@ func getUserCmd(c *Common, id int64, flash string) tea.Cmd {
 	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
 	return func() tea.Msg {
 		u, err := svc.GetUser(ctx, sess, id)
-		return userMsg{stamp: st, u: u, err: err, flash: flash}
+		return userMsg{stamp: st.answered(err), u: u, err: err, flash: flash}
 	}
 }
 
@@ -34,14 +34,15 @@ func updateUserCmd(c *Common, id int64, up core.UserUpdate) tea.Cmd {
 	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
 	return func() tea.Msg {
 		_, err := svc.UpdateUser(ctx, sess, id, up)
-		return userDoneMsg{stamp: st, what: "saved", err: err}
+		return userDoneMsg{stamp: st.answered(err), what: "saved", err: err}
 	}
 }
 
 func resetPasswordCmd(c *Common, id int64, password, code string) tea.Cmd {
 	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
 	return func() tea.Msg {
-		return userDoneMsg{stamp: st, what: "password", err: svc.ResetPassword(ctx, sess, id, password, code)}
+		err := svc.ResetPassword(ctx, sess, id, password, code)
+		return userDoneMsg{stamp: st.answered(err), what: "password", err: err}
 	}
 }
 
@@ -49,7 +50,7 @@ func removeUserMFACmd(c *Common, id int64, reason, code string) tea.Cmd {
 	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
 	return func() tea.Msg {
 		out, err := svc.RemoveUserMFA(ctx, sess, id, reason, code)
-		return userDoneMsg{stamp: st, what: "mfa", sess: out, err: err}
+		return userDoneMsg{stamp: st.answered(err), what: "mfa", sess: out, err: err}
 	}
 }
 
@@ -62,6 +63,6 @@ func policyCmd(c *Common) tea.Cmd {
 	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
 	return func() tea.Msg {
 		a, err := svc.GetAccount(ctx, sess, sess.AccountID())
-		return policyMsg{stamp: st, requireMFA: err == nil && a.RequireMFA}
+		return policyMsg{stamp: st.answered(err), requireMFA: err == nil && a.RequireMFA}
 	}
 }

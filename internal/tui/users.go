@@ -21,6 +21,7 @@ type users struct {
 	next   int64   // cursor of the following page, 0 on the last
 	prev   []int64 // cursors of the pages before, for PgUp
 	loaded bool
+	failed bool // the last search failed: the list is not the search's answer
 
 	// How many users match, counted with the first page of a search (and
 	// when the page is shown anew), and kept while paging.
@@ -66,7 +67,7 @@ func searchUsersCmd(c *Common, seq int, q core.UserQuery) tea.Cmd {
 	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
 	return func() tea.Msg {
 		page, err := svc.SearchUsers(ctx, sess, sess.AccountID(), q)
-		return usersMsg{stamp: st, seq: seq, page: page, counted: q.Count, err: err}
+		return usersMsg{stamp: st.answered(err), seq: seq, page: page, counted: q.Count, err: err}
 	}
 }
 
@@ -112,6 +113,7 @@ func (s *users) Update(msg tea.Msg) (screen, tea.Cmd) {
 	case usersMsg:
 		s.inFlight = false
 		if msg.seq == s.seq {
+			s.failed = msg.err != nil
 			if msg.err != nil {
 				return s, flashCmd("Search failed: "+s.c.describe(msg.err), true)
 			}

@@ -33,6 +33,8 @@ func (s *users) View() string {
 		padRight("Role", colRole) + " " + padRight("MFA", colMFA) + " " + padRight("Status", colState)
 	b.WriteString(s.f.gutter(s.table) + st.Header.Render(strings.TrimRight(header, " ")) + "\n")
 	switch {
+	case s.failed && !s.loaded:
+		b.WriteString("  " + st.Hint.Render("Not loaded: type to search again.") + "\n")
 	case !s.loaded:
 		b.WriteString("  " + st.Hint.Render("Searching…") + "\n")
 	case len(s.rows) == 0:
