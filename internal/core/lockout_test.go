@@ -35,23 +35,27 @@ func TestLockUntilSchedule(t *testing.T) {
 
 // TestStoreLocksByTheSchedule: the store's guards compute a lock in SQL (one
 // statement counts and locks); on each engine they agree with lockUntil for
-// every count from the first failure to disabling.
+// every count from the first failure to disabling, each attempt made as the
+// previous lock ends.
 func TestStoreLocksByTheSchedule(t *testing.T) {
 	w := newWorld(t)
 	w.enrollUser("bob")
 	now := w.clock.Now()
 	for n := 1; n <= disableMFAAfter; n++ {
-		got, err := db.CountMFAFailure(w.ctx, w.db, w.bob.ID, now.UnixNano(), lockout)
-		if err != nil || got != n {
-			t.Fatalf("failure %d counted as %d, %v", n, got, err)
+		got, ok, err := db.ReserveMFAAttempt(w.ctx, w.db, w.bob.ID, now.UnixNano(), lockout, disableMFAAfter)
+		if err != nil || !ok || got != n {
+			t.Fatalf("attempt %d counted as %d, %t, %v", n, got, ok, err)
 		}
 		m := w.mfaRow(w.bob.ID)
 		if want := lockUntil(now, n); m.LockedUntil != want {
 			t.Fatalf("%d failures: store locks until %d, lockUntil says %d", n, m.LockedUntil, want)
 		}
+		if m.LockedUntil != 0 {
+			now = time.Unix(0, m.LockedUntil)
+		}
 	}
-	if ok, err := db.AcceptStep(w.ctx, w.db, w.bob.ID, 1<<40, now.Add(time.Hour).UnixNano(), disableMFAAfter); ok || err != nil {
-		t.Fatalf("a disabled MFA accepted a step: %t, %v", ok, err)
+	if _, ok, err := db.ReserveMFAAttempt(w.ctx, w.db, w.bob.ID, now.Add(time.Hour).UnixNano(), lockout, disableMFAAfter); ok || err != nil {
+		t.Fatalf("a disabled MFA admitted an attempt: %t, %v", ok, err)
 	}
 }
 
@@ -69,7 +73,7 @@ func TestGuardsHoldAgainstAStaleRead(t *testing.T) {
 	}
 	now := w.clock.Now()
 	for range lockAfter { // another host's wrong codes, after the read
-		if _, err := db.CountMFAFailure(w.ctx, w.db, u.ID, now.UnixNano(), lockout); err != nil {
+		if _, _, err := db.ReserveMFAAttempt(w.ctx, w.db, u.ID, now.UnixNano(), lockout, disableMFAAfter); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -11,24 +11,21 @@ import (
 )
 
 // checkCode is the one verification used by login, enrolment and deletion. It
-// runs inside the caller's transaction: a TOTP code's step is advanced by a
-// conditional UPDATE (replay guard), a recovery code is spent, and a failure
-// is counted, locked and audited. It returns how the user proved themselves.
-// A failure comes back as commitThen, so the counter commits with it.
+// runs inside the caller's transaction. Like a password, a code is first
+// counted as a failure by the one statement that checks the lock
+// (db.ReserveMFAAttempt), so however many sessions, processes or hosts race,
+// no more than lockAfter codes are checked before the lock; the reserved row
+// stays locked until the transaction ends. A right code then takes its
+// reservation back: a TOTP code's step is advanced by a conditional UPDATE
+// (the replay guard), a recovery code is spent. A wrong one stays counted and
+// is audited. It returns how the user proved themselves. A failure comes
+// back as commitThen, so the counter commits with it.
 func (s *Service) checkCode(ctx context.Context, q db.Querier, sess Session, u db.User, m db.MFA, code string, kind codeKind) (string, error) {
 	now := s.now()
-	if m.Failures >= disableMFAAfter {
-		return "", ErrMFADisabled
-	}
-	if err := lockedErr(m.LockedUntil, now); err != nil {
-		return "", err
-	}
-	ok, reused, how, err := false, false, "", error(nil)
-	switch kind {
-	case codeTOTP:
-		ok, reused, err = s.checkTOTP(ctx, q, u, m, code)
-		how = "authenticator code"
-		if errors.Is(err, ErrWrongKey) {
+	var secret []byte
+	if kind == codeTOTP {
+		var err error
+		if secret, err = s.keys.open(m.Secret, m.KeyID, u.AccountID, u.ID); errors.Is(err, ErrWrongKey) {
 			// Fail closed, and leave a trace: a secret that does not decrypt
 			// for its own row was tampered with or copied from another.
 			e := event{account: u.AccountID, action: ActionSecretUnreadable, target: u, detail: "the stored TOTP secret does not decrypt"}
@@ -36,7 +33,22 @@ func (s *Service) checkCode(ctx context.Context, q db.Querier, sess Session, u d
 				return "", aerr
 			}
 			return "", commitThen{err}
+		} else if err != nil {
+			return "", err
 		}
+	}
+	n, admitted, err := db.ReserveMFAAttempt(ctx, q, u.ID, now.UnixNano(), lockout, disableMFAAfter)
+	if err != nil {
+		return "", err
+	}
+	if !admitted {
+		return "", s.refusal(ctx, q, u.ID, now)
+	}
+	ok, reused, how := false, false, ""
+	switch kind {
+	case codeTOTP:
+		ok, reused, err = s.checkTOTP(ctx, q, u, m, secret, code)
+		how = "authenticator code"
 	case codeRecovery:
 		if m.State == "active" {
 			ok, err = s.spendRecoveryCode(ctx, q, sess, u, code)
@@ -45,10 +57,6 @@ func (s *Service) checkCode(ctx context.Context, q db.Querier, sess Session, u d
 	}
 	if err != nil || ok {
 		return how, err
-	}
-	n, err := db.CountMFAFailure(ctx, q, u.ID, now.UnixNano(), lockout)
-	if err != nil {
-		return "", err
 	}
 	e := event{account: u.AccountID, actorID: u.ID, actor: u.Username, action: ActionCodeFailed, target: u,
 		detail: fmt.Sprintf("wrong code (%d in a row)", n)}
@@ -70,38 +78,9 @@ func (s *Service) checkCode(ctx context.Context, q db.Querier, sess Session, u d
 	return "", commitThen{ErrInvalidCode}
 }
 
-// detailReused starts the audit detail of a replayed code; the notice before
-// an SSH login's code prompt reads it back (see ExternalStatus).
-const detailReused = "code of a time step already used"
-
-// checkTOTP matches a code and advances the accepted step; of two processes
-// sending one code, AcceptStep lets exactly one through. reused says the
-// code matched a step already used: a replay, or the same code typed twice.
-func (s *Service) checkTOTP(ctx context.Context, q db.Querier, u db.User, m db.MFA, code string) (ok, reused bool, err error) {
-	secret, err := s.keys.open(m.Secret, m.KeyID, u.AccountID, u.ID)
-	if err != nil {
-		return false, false, err
-	}
-	step, ok, err := matchTOTP(secret, code, s.now(), totpParams{Digits: m.Digits, Period: m.Period, Alg: Algorithm(m.Algorithm)}, m.LastStep)
-	if err != nil || !ok {
-		return false, err == nil && step != 0, err
-	}
-	now := s.now()
-	ok, err = db.AcceptStep(ctx, q, u.ID, step, now.UnixNano(), disableMFAAfter)
-	if err != nil || ok {
-		return ok, false, err
-	}
-	// The guard refused it: the step was used, or attempts elsewhere locked
-	// the user since m was read.
-	if err := s.lockedSince(ctx, q, u.ID, now); err != nil {
-		return false, false, err
-	}
-	return false, true, nil
-}
-
-// lockedSince is the refusal of a code whose guard found the user locked or
-// disabled by attempts after their row was read; nil when it did not.
-func (s *Service) lockedSince(ctx context.Context, q db.Querier, userID int64, now time.Time) error {
+// refusal is the answer to a code the store refused unchecked: the user is
+// locked, or their MFA login disabled.
+func (s *Service) refusal(ctx context.Context, q db.Querier, userID int64, now time.Time) error {
 	m, err := db.MFAByUser(ctx, q, userID)
 	if err != nil {
 		return err
@@ -109,10 +88,30 @@ func (s *Service) lockedSince(ctx context.Context, q db.Querier, userID int64, n
 	if m.Failures >= disableMFAAfter {
 		return ErrMFADisabled
 	}
-	return lockedErr(m.LockedUntil, now)
+	if err := lockedErr(m.LockedUntil, now); err != nil {
+		return err
+	}
+	return &LockedError{Until: now} // the guard refused it: never admit on a later read
 }
 
-// spendRecoveryCode marks a matching unused recovery code used.
+// detailReused starts the audit detail of a replayed code; the notice before
+// an SSH login's code prompt reads it back (see ExternalStatus).
+const detailReused = "code of a time step already used"
+
+// checkTOTP matches a code and advances the accepted step; of two processes
+// sending one code, AcceptStep lets exactly one through. reused says the
+// code matched a step already used: a replay, or the same code typed twice.
+func (s *Service) checkTOTP(ctx context.Context, q db.Querier, u db.User, m db.MFA, secret []byte, code string) (ok, reused bool, err error) {
+	step, ok, err := matchTOTP(secret, code, s.now(), totpParams{Digits: m.Digits, Period: m.Period, Alg: Algorithm(m.Algorithm)}, m.LastStep)
+	if err != nil || !ok {
+		return false, err == nil && step != 0, err
+	}
+	ok, err = db.AcceptStep(ctx, q, u.ID, step)
+	return ok, err == nil && !ok, err
+}
+
+// spendRecoveryCode marks a matching unused recovery code used and takes
+// back the attempt's reservation.
 func (s *Service) spendRecoveryCode(ctx context.Context, q db.Querier, sess Session, u db.User, code string) (bool, error) {
 	codes, err := db.UnusedRecoveryCodes(ctx, q, u.ID)
 	if err != nil {
@@ -121,10 +120,7 @@ func (s *Service) spendRecoveryCode(ctx context.Context, q db.Querier, sess Sess
 	want := hashRecovery(u.ID, code)
 	for _, c := range codes {
 		if subtle.ConstantTimeCompare(c.Hash, want) == 1 {
-			used, err := db.UseRecoveryCode(ctx, q, c.ID, s.now().UnixNano(), disableMFAAfter)
-			if err == nil && !used {
-				err = s.lockedSince(ctx, q, u.ID, s.now())
-			}
+			used, err := db.UseRecoveryCode(ctx, q, c.ID, s.now().UnixNano())
 			if err != nil || !used {
 				return false, err
 			}

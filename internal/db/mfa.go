@@ -1,6 +1,10 @@
 package db
 
-import "context"
+import (
+	"context"
+	"database/sql"
+	"errors"
+)
 
 // MFA is a row of mfa: one authenticator per user.
 type MFA struct {
@@ -70,14 +74,14 @@ func setMFAOn(ctx context.Context, q Querier, userID int64, on bool) error {
 }
 
 // AcceptStep records an accepted time step only if it is later than the last
-// one and the user is neither locked at now nor disabled (disableAfter wrong
-// codes): the conditional UPDATE is the replay guard, so of two processes
-// sending one code exactly one changes the row, and a lock another host set
-// a moment ago holds. It reports whether this call did.
-func AcceptStep(ctx context.Context, q Querier, userID, step, now int64, disableAfter int) (bool, error) {
+// one, and ends the run of failures: the conditional UPDATE is the replay
+// guard, so of two processes sending one code exactly one changes the row.
+// It reports whether this call did. The lock was checked by the attempt's
+// reservation (ReserveMFAAttempt) in the same transaction.
+func AcceptStep(ctx context.Context, q Querier, userID, step int64) (bool, error) {
 	res, err := q.ExecContext(ctx, `
 		UPDATE mfa SET last_step = ?2, failures = 0, locked_until = 0
-		WHERE user_id = ?1 AND last_step < ?2 AND locked_until <= ?3 AND failures < ?4`, userID, step, now, disableAfter)
+		WHERE user_id = ?1 AND last_step < ?2`, userID, step)
 	return oneRow(res, err)
 }
 
@@ -91,13 +95,22 @@ func ActivateMFA(ctx context.Context, q Querier, userID, at int64) error {
 	})
 }
 
-// CountMFAFailure counts a wrong code and sets the lock its count reaches by
-// l, in one statement; it returns the failures in a row with this one.
-func CountMFAFailure(ctx context.Context, q Querier, userID, now int64, l Lockout) (int, error) {
-	var n int
-	err := q.QueryRowContext(ctx, `UPDATE mfa SET failures = failures + 1, locked_until = `+lockSQL("(failures + 1)", 2, 3)+`
-		WHERE user_id = ?1 RETURNING failures`, append([]any{userID, now}, l.args()...)...).Scan(&n)
-	return n, Translate(err)
+// ReserveMFAAttempt counts a code attempt as failed before the code is
+// checked, and sets the lock its count reaches by l, in the one statement
+// that checks the user is neither locked at now nor disabled (disableAfter
+// failures in a row). It returns the failures in a row with this one, and
+// admitted false (nothing counted) when refused. On PostgreSQL the row stays
+// locked until the caller's transaction ends, so another attempt on the user
+// waits and then sees this one counted. A right code gives the reservation
+// back (AcceptStep, ClearMFAFailures).
+func ReserveMFAAttempt(ctx context.Context, q Querier, userID, now int64, l Lockout, disableAfter int) (n int, admitted bool, err error) {
+	err = q.QueryRowContext(ctx, `UPDATE mfa SET failures = failures + 1, locked_until = `+lockSQL("(failures + 1)", 2, 3)+`
+		WHERE user_id = ?1 AND locked_until <= ?2 AND failures < ?7 RETURNING failures`,
+		append(append([]any{userID, now}, l.args()...), disableAfter)...).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	return n, err == nil, Translate(err)
 }
 
 // ClearMFAFailures ends a user's run of wrong codes and its lock.
@@ -158,13 +171,10 @@ func UnusedRecoveryCodes(ctx context.Context, q Querier, userID int64) ([]Recove
 	return out, Translate(rows.Err())
 }
 
-// UseRecoveryCode marks a code used at `at` if it was not already and its
-// user is neither locked then nor disabled (disableAfter wrong codes); it
-// reports whether this call did, so one code cannot sign in twice.
-func UseRecoveryCode(ctx context.Context, q Querier, id, at int64, disableAfter int) (bool, error) {
-	res, err := q.ExecContext(ctx, `UPDATE recovery_codes SET used_at = ?2
-		WHERE id = ?1 AND used_at = 0 AND pending = 0 AND EXISTS (SELECT 1 FROM mfa
-			WHERE mfa.user_id = recovery_codes.user_id AND mfa.locked_until <= ?2 AND mfa.failures < ?3)`, id, at, disableAfter)
+// UseRecoveryCode marks a code used if it was not already; it reports whether
+// this call did, so one code cannot sign in twice.
+func UseRecoveryCode(ctx context.Context, q Querier, id, at int64) (bool, error) {
+	res, err := q.ExecContext(ctx, `UPDATE recovery_codes SET used_at = ? WHERE id = ? AND used_at = 0 AND pending = 0`, at, id)
 	return oneRow(res, err)
 }
 

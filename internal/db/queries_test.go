@@ -57,29 +57,33 @@ func TestAcceptStepOnlyIncreases(t *testing.T) {
 	if err := db.PutPendingMFA(ctx, d, db.MFA{UserID: u.ID, Secret: []byte{1}, KeyID: "k", Algorithm: "SHA1", Digits: 6, Period: 30}); err != nil {
 		t.Fatal(err)
 	}
-	// Three failures at time 10 lock until 10+50.
+	// Three attempts at time 10 lock until 10+50; a fourth is refused until
+	// then, and none once failures reach disableAfter.
 	l := db.Lockout{After: 3, First: 50, Max: 400}
+	const disable = 100
 	for i := range 3 {
-		if n, err := db.CountMFAFailure(ctx, d, u.ID, 10, l); err != nil || n != i+1 {
-			t.Fatalf("CountMFAFailure #%d = %d, %v", i+1, n, err)
+		if n, ok, err := db.ReserveMFAAttempt(ctx, d, u.ID, 10, l, disable); err != nil || !ok || n != i+1 {
+			t.Fatalf("ReserveMFAAttempt #%d = %d, %t, %v", i+1, n, ok, err)
 		}
 	}
-	const disable = 100
-	if got, err := db.AcceptStep(ctx, d, u.ID, 100, 59, disable); got || err != nil {
-		t.Fatalf("a step accepted while locked: %t, %v", got, err)
+	if n, ok, err := db.ReserveMFAAttempt(ctx, d, u.ID, 59, l, disable); ok || err != nil {
+		t.Fatalf("an attempt reserved while locked: %d, %v", n, err)
+	}
+	if _, ok, err := db.ReserveMFAAttempt(ctx, d, u.ID, 60, l, 3); ok || err != nil {
+		t.Fatalf("an attempt reserved after the MFA login was disabled: %v", err)
+	}
+	if n, ok, err := db.ReserveMFAAttempt(ctx, d, u.ID, 60, l, disable); !ok || err != nil || n != 4 {
+		t.Fatalf("the lock over, ReserveMFAAttempt = %d, %t, %v; want 4", n, ok, err)
 	}
 	steps := []struct {
 		step int64
 		want bool
 	}{{100, true}, {100, false}, {99, false}, {101, true}, {0, false}, {102, true}}
 	for _, s := range steps {
-		got, err := db.AcceptStep(ctx, d, u.ID, s.step, 60, disable)
+		got, err := db.AcceptStep(ctx, d, u.ID, s.step)
 		if err != nil || got != s.want {
 			t.Errorf("AcceptStep(%d) = %t, %v; want %t", s.step, got, err, s.want)
 		}
-	}
-	if got, err := db.AcceptStep(ctx, d, u.ID, 200, 60, 0); got || err != nil {
-		t.Errorf("a step accepted for a user whose MFA login is disabled: %t, %v", got, err)
 	}
 	m, err := db.MFAByUser(ctx, d, u.ID)
 	if err != nil {
@@ -105,7 +109,7 @@ func TestRecoveryCodeSingleUse(t *testing.T) {
 		t.Fatalf("unused codes: %d, %v", len(codes), err)
 	}
 	for i, want := range []bool{true, false} {
-		got, err := db.UseRecoveryCode(ctx, d, codes[1].ID, 5, 100)
+		got, err := db.UseRecoveryCode(ctx, d, codes[1].ID, 5)
 		if err != nil || got != want {
 			t.Errorf("use #%d = %t, %v; want %t", i+1, got, err, want)
 		}
@@ -153,7 +157,7 @@ func TestPendingRecoveryCodesAreNoUse(t *testing.T) {
 	if err := d.QueryRowContext(ctx, `SELECT min(id) FROM recovery_codes WHERE pending = 1`).Scan(&pendingID); err != nil {
 		t.Fatal(err)
 	}
-	if used, err := db.UseRecoveryCode(ctx, d, pendingID, 5, 100); used || err != nil {
+	if used, err := db.UseRecoveryCode(ctx, d, pendingID, 5); used || err != nil {
 		t.Fatalf("spending a pending code: %v, %v", used, err)
 	}
 	if n, err := db.ActivatePendingRecoveryCodes(ctx, d, u.ID); n != 3 || err != nil {
