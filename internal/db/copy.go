@@ -16,13 +16,14 @@ import (
 // secrets stay encrypted and the key file is never needed; shared password
 // references ("shared:<id>") keep their ids, as every other row does.
 
-// ErrTargetNotEmpty refuses a copy into a store that already holds rows:
-// merging two stores would mix their ids.
-var ErrTargetNotEmpty = errors.New("the target store is not empty")
-
-// ErrCopyMismatch is a copy whose target does not hold as many rows as the
-// source did; nothing was committed.
-var ErrCopyMismatch = errors.New("the copied rows do not match the source")
+var (
+	// ErrTargetNotEmpty refuses a copy into a store that already holds
+	// rows: merging two stores would mix their ids.
+	ErrTargetNotEmpty = errors.New("the target store is not empty")
+	// ErrCopyMismatch: the target did not hold as many rows as the source
+	// did, and nothing was committed.
+	ErrCopyMismatch = errors.New("the copied rows do not match the source")
+)
 
 // copyTable is a table copy moves, with the columns both engines hold.
 type copyTable struct {
@@ -68,9 +69,9 @@ const copyProgressEvery = 10_000
 // CopyStore copies every row of src, a SQLite store, into dst, an empty
 // PostgreSQL store, and returns the rows per table. src is read in one read
 // transaction, so the copy is one moment of it even while hosts still write;
-// dst is written in one transaction with COPY, its tables locked against
-// other writers, and committed only when each table holds as many rows as
-// src did: a failure or a cancelled ctx leaves dst empty. progress (may be
+// dst is written in one transaction with COPY, its tables locked, and
+// committed only when each table holds as many rows as src did: a failure
+// or a cancelled ctx leaves dst empty. progress (may be
 // nil) is called now and then with the rows copied so far and the total.
 func CopyStore(ctx context.Context, src, dst *DB, progress func(done, total int64)) ([]TableCount, error) {
 	if src.pgsql || !dst.pgsql {
@@ -99,63 +100,64 @@ func CopyStore(ctx context.Context, src, dst *DB, progress func(done, total int6
 	}
 	defer conn.Close()
 	err = conn.Raw(func(dc any) error {
-		c := dc.(*stdlib.Conn).Conn()
-		tx, err := c.Begin(ctx)
+		tx, err := dc.(*stdlib.Conn).Conn().Begin(ctx)
 		if err != nil {
 			return Translate(err)
 		}
 		// A cancelled ctx would keep the rollback from being sent; a broken
 		// connection rolls back on the server all the same.
 		defer tx.Rollback(context.WithoutCancel(ctx))
-		if err := lockEmpty(ctx, tx); err != nil {
-			return err
-		}
-		// COPY of a million users outlasts the store's statement timeout.
-		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
-			return Translate(err)
-		}
-		var done int64
-		for _, t := range copyTables {
-			if err := copyRows(ctx, stx, tx, t, &done, total, progress); err != nil {
-				return err
-			}
-		}
-		if err := moveSequences(ctx, tx); err != nil {
-			return err
-		}
-		if err := checkCounts(ctx, tx, counts); err != nil {
+		if err := fill(ctx, stx, tx, counts, total, progress); err != nil {
 			return err
 		}
 		return Translate(tx.Commit(ctx))
 	})
+	if err != nil && ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
 		return nil, err
 	}
 	return counts, nil
 }
 
-// lockEmpty locks every copied table of the target against other writers
-// (readers go on) until the copy commits, and refuses a target with a row
-// in any of them.
-func lockEmpty(ctx context.Context, tx pgx.Tx) error {
-	names := make([]string, len(copyTables))
-	for i, t := range copyTables {
-		names[i] = t.name
+// fill copies the source's rows into the target's transaction and checks them.
+func fill(ctx context.Context, stx *sql.Tx, tx pgx.Tx, counts []TableCount, total int64, progress func(done, total int64)) error {
+	if err := lockEmpty(ctx, tx); err != nil {
+		return err
 	}
-	if _, err := tx.Exec(ctx, `LOCK TABLE `+strings.Join(names, ", ")+` IN EXCLUSIVE MODE`); err != nil {
-		return fmt.Errorf("locking the target's tables: %w", Translate(err))
+	// COPY of a million users outlasts the store's statement timeout, and
+	// their indexes build in a few seconds with memory enough.
+	for _, set := range []string{`SET LOCAL statement_timeout = 0`, `SET LOCAL maintenance_work_mem = '256MB'`} {
+		if _, err := tx.Exec(ctx, set); err != nil {
+			return Translate(err)
+		}
 	}
+	rebuild, err := dropIndexes(ctx, tx)
+	if err != nil {
+		return err
+	}
+	var done int64
 	for _, t := range copyTables {
-		var has bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+t.name+`)`).Scan(&has); err != nil {
-			return fmt.Errorf("reading the target's %s: %w", t.name, Translate(err))
+		if err := copyRows(ctx, stx, tx, t, &done, total, progress); err != nil {
+			return err
 		}
-		if has {
-			return fmt.Errorf("%w (its table %s has rows)", ErrTargetNotEmpty, t.name)
+	}
+	for _, def := range rebuild {
+		if _, err := tx.Exec(ctx, def); err != nil {
+			return fmt.Errorf("building the target's indexes: %w", Translate(err))
 		}
+	}
+	if err := moveSequences(ctx, tx); err != nil {
+		return err
+	}
+	if err := checkCounts(ctx, tx, counts); err != nil {
+		return err
+	}
+	// The planner knows nothing of rows that came by COPY until autovacuum
+	// gets round to them: the first searches would guess.
+	if _, err := tx.Exec(ctx, `ANALYZE `+tableList()); err != nil {
+		return fmt.Errorf("analyzing the copied tables: %w", Translate(err))
 	}
 	return nil
 }
@@ -220,34 +222,4 @@ func text(v any) string {
 		return string(v)
 	}
 	return ""
-}
-
-// moveSequences moves each identity sequence past the largest id copied, so
-// the target's next insert does not collide with a copied row. An empty
-// table's sequence starts at 1 (is_called false).
-func moveSequences(ctx context.Context, tx pgx.Tx) error {
-	for _, t := range copyTables {
-		if !t.serial {
-			continue
-		}
-		if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence($1, 'id'), coalesce(max(id), 1), max(id) IS NOT NULL)
-			FROM `+t.name, t.name); err != nil {
-			return fmt.Errorf("moving the id sequence of %s: %w", t.name, Translate(err))
-		}
-	}
-	return nil
-}
-
-// checkCounts compares the target's rows, before commit, with the source's.
-func checkCounts(ctx context.Context, tx pgx.Tx, want []TableCount) error {
-	for _, w := range want {
-		var n int64
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM `+w.Table).Scan(&n); err != nil {
-			return fmt.Errorf("counting the copied rows of %s: %w", w.Table, Translate(err))
-		}
-		if n != w.Rows {
-			return fmt.Errorf("%w: %s holds %d rows, the source %d", ErrCopyMismatch, w.Table, n, w.Rows)
-		}
-	}
-	return nil
 }
