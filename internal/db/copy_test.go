@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/smartnumbers/smartmfa/internal/db"
 	"github.com/smartnumbers/smartmfa/internal/dbtest"
@@ -198,5 +199,46 @@ func TestCopyStoreEngines(t *testing.T) {
 	b := openSQLite(t, filepath.Join(t.TempDir(), "b.db"))
 	if _, err := db.CopyStore(context.Background(), a, b, nil); err == nil || !strings.Contains(err.Error(), "writes a PostgreSQL one") {
 		t.Errorf("copy from SQLite to SQLite: %v", err)
+	}
+}
+
+// TestPostgresCopyStoreReadsOneSnapshot writes to the source half-way
+// through a copy, as a host still running on it would: the write is not
+// held up by the copy, and the copy holds the store as it was when it began.
+func TestPostgresCopyStoreReadsOneSnapshot(t *testing.T) {
+	dst := copyTarget(t)
+	src := openSQLite(t, filepath.Join(t.TempDir(), "src.db"))
+	populate(t, src, 25_000)
+	ctx := context.Background()
+	wrote, writeErr := false, error(nil)
+	counts, err := db.CopyStore(ctx, src, dst, func(done, total int64) {
+		if wrote || done < 10_000 {
+			return
+		}
+		// Called from pgx's goroutine: no t.Fatal here.
+		wrote = true
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		writeErr = src.WriteTx(wctx, func(q db.Querier) error {
+			u := db.User{AccountID: 1, Username: "late", Role: "user", PasswordHash: "h", CreatedAt: 1, UpdatedAt: 1}
+			if err := db.InsertUser(wctx, q, &u); err != nil {
+				return err
+			}
+			return db.InsertAudit(wctx, q, db.AuditEvent{At: 1, Action: "late", Source: "test"})
+		})
+	})
+	if err != nil || !wrote || writeErr != nil {
+		t.Fatalf("copy with a write beside it (written: %v, %v): %v", wrote, writeErr, err)
+	}
+	for i, table := range storeTables {
+		got, now := rowsOf(t, dst, table), rowsOf(t, src, table)
+		if int64(len(got)) != counts[i].Rows {
+			t.Errorf("%s: %d rows copied, %d counted", table, len(got), counts[i].Rows)
+		}
+		if table == "users" || table == "audit_events" {
+			if len(now) != len(got)+1 {
+				t.Errorf("%s: %d rows copied, the source now %d: the late write should be left behind", table, len(got), len(now))
+			}
+		}
 	}
 }
