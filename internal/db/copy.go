@@ -71,8 +71,8 @@ const copyProgressEvery = 10_000
 // transaction, so the copy is one moment of it even while hosts still write;
 // dst is written in one transaction with COPY, its tables locked, and
 // committed only when each table holds as many rows as src did: a failure
-// or a cancelled ctx leaves dst empty. progress (may be
-// nil) is called now and then with the rows copied so far and the total.
+// or a cancelled ctx leaves dst empty. progress (may be nil) is called now
+// and then with the rows copied so far and the total.
 func CopyStore(ctx context.Context, src, dst *DB, progress func(done, total int64)) ([]TableCount, error) {
 	if src.pgsql || !dst.pgsql {
 		return nil, errors.New("copy reads a SQLite store and writes a PostgreSQL one")
