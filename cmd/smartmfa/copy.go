@@ -97,7 +97,8 @@ func (a *app) copyStore(ctx context.Context, from, to string) error {
 		return failf("nothing was copied, %s was left empty: %s", dst.Path, describe(err))
 	}
 
-	fmt.Fprintf(a.stdout, "copied %s to %s:\n", quote(from), dst.Path)
+	// Paths in full (quote cuts at 64 characters): the operator copies from them.
+	fmt.Fprintf(a.stdout, "copied %q to %s:\n", jsonText(from), dst.Path)
 	t := newTable(a.stdout, "TABLE", "ROWS")
 	for _, c := range counts {
 		t.row(c.Table, c.Rows)
@@ -118,8 +119,8 @@ func (a *app) copyStore(ctx context.Context, from, to string) error {
 	if def, err := db.DefaultPath(a.getenv); err == nil {
 		where = fmt.Sprintf(" (%s for this user)", filepath.Dir(def))
 	}
-	_, err = fmt.Fprintf(a.stdout, "Each host that uses %s needs the same key file: copy %s to it, "+
+	_, err = fmt.Fprintf(a.stdout, "Each host that uses %s needs the same key file: copy %q to it, "+
 		"into the data directory of the user that runs smartmfa there%s or where its --key-file points; "+
-		"without it no user with MFA can log in there.\n", dst.Path, quote(key), where)
+		"without it no user with MFA can log in there.\n", dst.Path, jsonText(key), where)
 	return err
 }
