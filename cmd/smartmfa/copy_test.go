@@ -220,7 +220,8 @@ func TestPostgresCopyRefusesNonEmptyTarget(t *testing.T) {
 	}
 	defer store.Close()
 	err = store.WriteTx(context.Background(), func(q db.Querier) error {
-		return db.PutBucketCounter(context.Background(), q, 9, db.Counter{Failures: 1, FailedAt: 1})
+		_, err := q.ExecContext(context.Background(), `INSERT INTO name_buckets (bucket, failures, locked_until, failed_at) VALUES (9, 1, 0, 1)`)
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)

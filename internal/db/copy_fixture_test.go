@@ -96,6 +96,10 @@ func populate(t testing.TB, d *db.DB, bulk int) {
 		t.Fatal(err)
 	}
 	write(t, d, func(ctx context.Context, q db.Querier) error {
+		exec := func(query string, args ...any) error {
+			_, err := q.ExecContext(ctx, query, args...)
+			return err
+		}
 		// A bulk user's own new password replaces the shared reference.
 		if err := db.SetPasswordHash(ctx, q, bob.ID+1, "$argon2id$own", false, 400); err != nil {
 			return err
@@ -111,10 +115,9 @@ func populate(t testing.TB, d *db.DB, bulk int) {
 		if err := db.ActivateMFA(ctx, q, alice.ID, 510); err != nil {
 			return err
 		}
-		if _, err := db.AcceptStep(ctx, q, alice.ID, 12345); err != nil {
-			return err
-		}
-		if err := db.SetMFAFailures(ctx, q, alice.ID, 3, 999); err != nil {
+		// Counters are set by plain SQL: what matters here is a value in
+		// each column, and the functions that count change with the rules.
+		if err := exec(`UPDATE mfa SET last_step = 12345, failures = 3, locked_until = 999 WHERE user_id = ?`, alice.ID); err != nil {
 			return err
 		}
 		codes := [][]byte{{1, 1}, {2, 2}, {3, 3}}
@@ -127,21 +130,20 @@ func populate(t testing.TB, d *db.DB, bulk int) {
 		if err != nil {
 			return err
 		}
-		if _, err := db.UseRecoveryCode(ctx, q, unused[1].ID, 600); err != nil {
+		if err := exec(`UPDATE recovery_codes SET used_at = 600 WHERE id = ?`, unused[1].ID); err != nil {
 			return err
 		}
 		if err := db.PutPendingRecoveryCodes(ctx, q, bob.ID, [][]byte{{9, 9, 9}}); err != nil {
 			return err
 		}
-		for b, c := range map[int]db.Counter{7: {Failures: 2, LockedUntil: 0, FailedAt: 700}, 65535: {Failures: 5, LockedUntil: 800, FailedAt: 701}} {
-			if err := db.PutBucketCounter(ctx, q, b, c); err != nil {
-				return err
-			}
+		if err := exec(`INSERT INTO name_buckets (bucket, failures, locked_until, failed_at)
+			VALUES (7, 2, 0, 700), (65535, 5, 800, 701)`); err != nil {
+			return err
 		}
 		if err := db.TrustOrigin(ctx, q, alice.ID, "ssh:203.0.113.5", 710, 0); err != nil {
 			return err
 		}
-		if err := db.PutOriginCounter(ctx, q, alice.ID, "ssh:203.0.113.5", db.Counter{Failures: 1, FailedAt: 720}); err != nil {
+		if err := exec(`UPDATE trusted_origins SET failures = 1, failed_at = 720 WHERE user_id = ?`, alice.ID); err != nil {
 			return err
 		}
 		if err := db.InsertAudit(ctx, q, db.AuditEvent{At: 900, AccountID: acme, ActorID: alice.ID, ActorName: "alice",

@@ -132,7 +132,8 @@ func TestPostgresCopyStoreRefusesNonEmptyTarget(t *testing.T) {
 			return err
 		},
 		"name_buckets": func(ctx context.Context, q db.Querier) error {
-			return db.PutBucketCounter(ctx, q, 1, db.Counter{Failures: 1, FailedAt: 1})
+			_, err := q.ExecContext(ctx, `INSERT INTO name_buckets (bucket, failures, locked_until, failed_at) VALUES (1, 1, 0, 1)`)
+			return err
 		},
 		"audit_events": func(ctx context.Context, q db.Querier) error {
 			return db.InsertAudit(ctx, q, db.AuditEvent{At: 1, Action: "x", Source: "test"})
