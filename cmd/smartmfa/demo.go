@@ -49,7 +49,8 @@ Use it on a database of its own: demo users are not meant for production.`, demo
 				return err
 			}
 		}
-		bar := a.progressBar()
+		// The search index is built after the last user: seconds at a million.
+		bar := a.progressBar("creating users", "; building the search index…")
 		opts.Progress = bar.update
 		res, err := svc.SeedDemo(ctx, a.operator(), opts)
 		bar.finish()
@@ -71,26 +72,30 @@ Use it on a database of its own: demo users are not meant for production.`, demo
 	return c
 }
 
-// progress draws a one-line bar on stderr while demo users are created. It
-// draws only on a terminal: in a log file the carriage returns are noise.
+// progress draws a one-line bar on stderr while a long command works (demo
+// users being created, a store being copied). It draws only on a terminal:
+// in a log file the carriage returns are noise, and the command's own output
+// says what was done.
 type progress struct {
 	mu    sync.Mutex
 	w     io.Writer // nil when stderr is not a terminal
+	label string    // what is counted: "creating users"
+	then  string    // shown once the count is complete, for the work that follows it
 	last  int       // last percentage drawn, -1 before the first
 	drawn bool
 }
 
 // progressBar returns a bar that draws only when stderr is a terminal.
-func (a *app) progressBar() *progress {
-	p := &progress{last: -1}
+func (a *app) progressBar(label, then string) *progress {
+	p := &progress{label: label, then: then, last: -1}
 	if f, ok := a.stderr.(interface{ Fd() uintptr }); ok && term.IsTerminal(f.Fd()) {
 		p.w = a.stderr
 	}
 	return p
 }
 
-// update redraws the bar when the percentage changes; core may call it from
-// any goroutine.
+// update redraws the bar when the percentage changes; core and db may call
+// it from any goroutine.
 func (p *progress) update(done, total int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -105,10 +110,9 @@ func (p *progress) update(done, total int) {
 	p.last, p.drawn = pct, true
 	const width = 30
 	filled := width * done / total
-	fmt.Fprintf(p.w, "\rcreating users [%s%s] %3d%% %d/%d", strings.Repeat("#", filled), strings.Repeat(".", width-filled), pct, done, total)
+	fmt.Fprintf(p.w, "\r%s [%s%s] %3d%% %d/%d", p.label, strings.Repeat("#", filled), strings.Repeat(".", width-filled), pct, done, total)
 	if done == total {
-		// The search index is built after the last user: seconds at a million.
-		fmt.Fprint(p.w, "; building the search index…")
+		fmt.Fprint(p.w, p.then)
 	}
 }
 

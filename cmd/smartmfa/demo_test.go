@@ -46,7 +46,7 @@ func TestDemo(t *testing.T) {
 
 func TestProgressBar(t *testing.T) {
 	var buf bytes.Buffer
-	p := &progress{w: &buf, last: -1}
+	p := &progress{w: &buf, label: "creating users", then: "; building the search index…", last: -1}
 	for done := 0; done <= 200; done++ {
 		p.update(done, 200)
 	}
@@ -55,11 +55,12 @@ func TestProgressBar(t *testing.T) {
 	if n := strings.Count(out, "\r"); n != 101 {
 		t.Errorf("bar redrawn %d times, want once per percent (101)", n)
 	}
-	if !strings.HasSuffix(out, "[##############################] 100% 200/200; building the search index…\n") {
-		t.Errorf("bar ends with %q", out[max(0, len(out)-60):])
+	if !strings.HasPrefix(out, "\rcreating users [..............................]   0% 0/200\r") ||
+		!strings.HasSuffix(out, "\rcreating users [##############################] 100% 200/200; building the search index…\n") {
+		t.Errorf("bar starts with %q and ends with %q", out[:min(len(out), 60)], out[max(0, len(out)-80):])
 	}
 
-	quiet := (&app{stderr: &buf}).progressBar() // a buffer is not a terminal
+	quiet := (&app{stderr: &buf}).progressBar("copying rows", "") // a buffer is not a terminal
 	buf.Reset()
 	quiet.update(1, 2)
 	quiet.finish()

@@ -95,12 +95,21 @@ func TestCommandsUseTheStoreOnlyForPaths(t *testing.T) {
 			if !ok {
 				return true
 			}
-			if id, ok := sel.X.(*ast.Ident); ok && id.Name == local && !allowed[sel.Sel.Name] {
+			if id, ok := sel.X.(*ast.Ident); ok && id.Name == local && !allowed[sel.Sel.Name] &&
+				!storeToStore[filepath.Base(f)][sel.Sel.Name] {
 				t.Errorf("%s uses db.%s: cmd may use internal/db only to locate the file", fset.Position(sel.Pos()), sel.Sel.Name)
 			}
 			return true
 		})
 	}
+}
+
+// storeToStore is what `smartmfa copy` (copy.go) may use of internal/db
+// besides the paths: it moves every row of one store into another as
+// stored, with no rule to apply and no key to open, so core has nothing to
+// add between the command and the store.
+var storeToStore = map[string]map[string]bool{
+	"copy.go": {"IsPostgres": true, "Open": true, "CopyStore": true, "ErrTargetNotEmpty": true},
 }
 
 // TestQRCodeIsALeaf: the QR drawing that the console and pam-enrol share
