@@ -76,8 +76,9 @@ verify-full checks the server's certificate and that it is for HOST; anything
 less lets a machine in the middle read the password hashes and every attempt.
 "postgres:" alone takes libpq's PG* variables. Keep the password out of the
 address, in PGPASSWORD or ~/.pgpass. The key file is then smartmfa.key in
-$XDG_DATA_HOME/smartmfa unless --key-file says otherwise. Each process holds at most 10 connections; a statement is stopped after
-10 s, connecting after 5 s (connect_timeout in the address). A store that cannot
+$XDG_DATA_HOME/smartmfa unless --key-file says otherwise; copy the same file
+to every host. Each process holds at most 10 connections; a statement is
+stopped after 10 s, connecting after 5 s (connect_timeout in the address). A store that cannot
 be reached fails a command with one sentence; the console and serve say so and
 keep running.
 
