@@ -3,12 +3,10 @@
 package main
 
 import (
-	"bufio"
 	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -34,33 +32,7 @@ func launchServe(t *testing.T, e *env, location string) *server {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &server{t: t, cmd: cmd, log: &logBuffer{}, exited: make(chan error, 1)}
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			s.log.mu.Lock()
-			s.log.b.WriteString(sc.Text() + "\n")
-			s.log.mu.Unlock()
-		}
-		s.exited <- cmd.Wait()
-	}()
-	t.Cleanup(func() { cmd.Process.Kill() })
-	return s
-}
-
-// listening waits until the server says where it listens.
-func (s *server) listening() {
-	s.t.Helper()
-	log := s.waitLog(`msg="serving the console"`)
-	m := regexp.MustCompile(`msg="serving the console" address=(\S+)`).FindStringSubmatch(log)
-	s.addr = m[1]
+	return launch(t, cmd)
 }
 
 // signIn logs alice in on an SSH terminal and opens the Users page.

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -176,39 +174,13 @@ func (h *pgHost) serve() *server {
 	t := h.t
 	t.Helper()
 	cmd := h.command("serve", nil, "serve", "--listen", "127.0.0.1:0")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &server{t: t, cmd: cmd, log: &logBuffer{}, exited: make(chan error, 1)}
-	listening := make(chan string, 1)
-	addrRE := regexp.MustCompile(`msg="serving the console" address=(\S+)`)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			s.log.Write([]byte(sc.Text() + "\n"))
-			if m := addrRE.FindStringSubmatch(sc.Text()); m != nil {
-				listening <- m[1]
-			}
-		}
-		s.exited <- cmd.Wait()
-	}()
+	s := launch(t, cmd)
 	t.Cleanup(func() {
-		cmd.Process.Kill()
 		if t.Failed() {
 			t.Logf("host %s: serve's log:\n%s", h.name, s.log)
 		}
 	})
-	select {
-	case s.addr = <-listening:
-	case err := <-s.exited:
-		t.Fatalf("host %s: serve exited: %v\n%s", h.name, err, s.log)
-	case <-time.After(10 * time.Second):
-		t.Fatalf("host %s: serve does not say where it listens:\n%s", h.name, s.log)
-	}
+	s.listening()
 	return s
 }
 

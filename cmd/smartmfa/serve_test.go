@@ -62,6 +62,16 @@ func startServe(t *testing.T, e *env, args ...string) *server {
 	t.Helper()
 	cmd := exec.Command(smartmfaBinary(t), append([]string{"--db", e.db, "serve", "--listen", "127.0.0.1:0"}, args...)...)
 	cmd.Env = []string{"HOME=" + e.dir, "USER=tester", "PATH=" + os.Getenv("PATH")}
+	s := launch(t, cmd)
+	s.listening()
+	return s
+}
+
+// launch starts a prepared serve command and keeps its log, killing it when
+// the test ends; it returns without waiting for it to listen (a serve may be
+// waiting for its store).
+func launch(t *testing.T, cmd *exec.Cmd) *server {
+	t.Helper()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -70,8 +80,6 @@ func startServe(t *testing.T, e *env, args ...string) *server {
 		t.Fatal(err)
 	}
 	s := &server{t: t, cmd: cmd, log: &logBuffer{}, exited: make(chan error, 1)}
-	listening := make(chan string, 1)
-	addrRE := regexp.MustCompile(`msg="serving the console" address=(\S+)`)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(nil, 1<<20)
@@ -79,23 +87,19 @@ func startServe(t *testing.T, e *env, args ...string) *server {
 			s.log.mu.Lock()
 			s.log.b.WriteString(sc.Text() + "\n")
 			s.log.mu.Unlock()
-			if m := addrRE.FindStringSubmatch(sc.Text()); m != nil {
-				listening <- m[1]
-			}
 		}
 		s.exited <- cmd.Wait()
 	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-	})
-	select {
-	case s.addr = <-listening:
-	case err := <-s.exited:
-		t.Fatalf("serve exited: %v\n%s", err, s.log)
-	case <-time.After(10 * time.Second):
-		t.Fatalf("serve does not say where it listens:\n%s", s.log)
-	}
+	t.Cleanup(func() { cmd.Process.Kill() })
 	return s
+}
+
+// listening waits until the server says where it listens.
+func (s *server) listening() {
+	s.t.Helper()
+	log := s.waitLog(`msg="serving the console"`)
+	m := regexp.MustCompile(`msg="serving the console" address=(\S+)`).FindStringSubmatch(log)
+	s.addr = m[1]
 }
 
 // waitLog polls the server's log until it holds want.
