@@ -13,15 +13,18 @@ var migrationFS embed.FS
 
 // migrations returns the embedded schema steps in order; step i brings the
 // database to user_version i+1.
-func migrations() ([]string, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+func migrations() ([]string, error) { return readSteps(migrationFS, "migrations/*.sql") }
+
+// readSteps reads an engine's migration files in the order of their names.
+func readSteps(fsys fs.FS, glob string) ([]string, error) {
+	names, err := fs.Glob(fsys, glob)
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(names)
 	out := make([]string, 0, len(names))
 	for _, n := range names {
-		b, err := migrationFS.ReadFile(n)
+		b, err := fs.ReadFile(fsys, n)
 		if err != nil {
 			return nil, err
 		}

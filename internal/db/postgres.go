@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
-	"sort"
 	"strings"
 	"time"
 
@@ -36,22 +35,7 @@ func IsPostgres(location string) bool {
 //go:embed migrations_pg/*.sql
 var pgMigrationFS embed.FS
 
-func pgMigrations() ([]string, error) {
-	names, err := fs.Glob(pgMigrationFS, "migrations_pg/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(names)
-	out := make([]string, 0, len(names))
-	for _, n := range names {
-		b, err := pgMigrationFS.ReadFile(n)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, string(b))
-	}
-	return out, nil
-}
+func pgMigrations() ([]string, error) { return readSteps(pgMigrationFS, "migrations_pg/*.sql") }
 
 // pgConfig parses a location into pgx's configuration with smartmfa's
 // defaults where the location sets none. "postgres:" alone reads libpq's

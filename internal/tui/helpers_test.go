@@ -81,8 +81,14 @@ type testEnv struct {
 func newTestService(t testing.TB) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
+	return newTestServiceAt(t, dir, filepath.Join(dir, "smartmfa.db"))
+}
+
+// newTestServiceAt is newTestService on the store at location, its key file in dir.
+func newTestServiceAt(t testing.TB, dir, location string) *testEnv {
+	t.Helper()
 	ctx := context.Background()
-	store, err := db.Open(ctx, filepath.Join(dir, "smartmfa.db"))
+	store, err := db.Open(ctx, location)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,15 +1,12 @@
 package tui
 
 import (
-	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/smartnumbers/smartmfa/internal/core"
-	"github.com/smartnumbers/smartmfa/internal/db"
 	"github.com/smartnumbers/smartmfa/internal/dbtest"
 )
 
@@ -19,22 +16,7 @@ func newTestServiceBehindProxy(t *testing.T) (*testEnv, *dbtest.Proxy) {
 	t.Helper()
 	location := dbtest.RequirePostgres(t)
 	proxy := dbtest.NewProxy(t)
-	dir := t.TempDir()
-	ctx := context.Background()
-	store, err := db.Open(ctx, proxy.Location(location))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rnd := newDetRand(1)
-	keys, err := core.CreateKeyring(filepath.Join(dir, "smartmfa.key"), rnd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := &fakeClock{t: testStart}
-	svc := core.New(store, keys, core.Config{Now: clock.Now, Rand: rnd,
-		Password: core.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}})
-	t.Cleanup(func() { svc.Close() })
-	return &testEnv{t: t, ctx: ctx, svc: svc, store: store, clock: clock, secrets: map[string][]byte{}}, proxy
+	return newTestServiceAt(t, t.TempDir(), proxy.Location(location)), proxy
 }
 
 // TestPostgresConsoleThroughAnOutage cuts the store under each action of the
