@@ -26,6 +26,12 @@ func (d *DB) bulkUsersPG(ctx context.Context, accountID int64, n int, passwordHa
 		}
 		defer tx.Rollback(ctx)
 		var first, hashID int64
+		// The COPY is one statement: a million users outlast the
+		// session's statement_timeout, meant for a store that stops
+		// answering. A bulk load gets a millisecond a user and a minute.
+		if _, err := tx.Exec(ctx, fmt.Sprintf(`SET LOCAL statement_timeout = %d`, 60_000+n)); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `LOCK TABLE users IN EXCLUSIVE MODE`); err != nil {
 			return err
 		}
