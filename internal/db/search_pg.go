@@ -3,6 +3,8 @@ package db
 import (
 	"context"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // On PostgreSQL a term is a LIKE '%term%' over users.search_text, the same
@@ -47,16 +49,23 @@ func likePattern(term string) string {
 	return "%" + r.Replace(term) + "%"
 }
 
+// planEach runs a search's statement unnamed, so that PostgreSQL plans it
+// for its own term: a named statement, as pgx prepares by default, gets a
+// generic plan after five runs, one plan for every term, and a generic LIKE
+// reads the trigram index whatever the term. A one-letter term then read all
+// of it: 1.2 s, where a walk of the account's users takes 0.2 ms.
+const planEach = pgx.QueryExecModeCacheDescribe
+
 // searchPG is SearchUsers with a term on PostgreSQL.
 func (d *DB) searchPG(ctx context.Context, s UserSearch) ([]User, int64, error) {
 	return page(ctx, d, s.Limit, `SELECT `+userCols+userFrom+`
 		WHERE u.account_id = ?3 AND u.id > ?4 AND u.search_text LIKE ?5`+filterSQL+`
-		ORDER BY u.id LIMIT ?6`, s.Role, s.MFA, s.AccountID, s.After, likePattern(s.Term), s.Limit+1)
+		ORDER BY u.id LIMIT ?6`, planEach, s.Role, s.MFA, s.AccountID, s.After, likePattern(s.Term), s.Limit+1)
 }
 
 // countPG is CountUsers with a term on PostgreSQL: exact up to CountLimit.
 func (d *DB) countPG(ctx context.Context, s UserSearch) (int, bool, error) {
 	return countCapped(ctx, d, `SELECT count(*) FROM (SELECT 1 FROM users u
 		WHERE u.account_id = ?3 AND u.search_text LIKE ?4`+filterSQL+` LIMIT ?5) c`,
-		s.Role, s.MFA, s.AccountID, likePattern(s.Term), CountLimit+1)
+		planEach, s.Role, s.MFA, s.AccountID, likePattern(s.Term), CountLimit+1)
 }
