@@ -21,8 +21,8 @@ import (
 // db.BulkUsers' COPY) and kept between runs in a database of its own,
 // pgBenchDB, in a schema named by pgSearchKey. The key covers what decides
 // the rows and indexes: the PostgreSQL migrations, the bulk load, the folded
-// search text (internal/db's search.go), the demo generator and the recipe
-// below (pgSearchRecipe). A schema is used only once its build finished (its
+// search text and its index keys (internal/db's search.go, search_pg.go),
+// the demo generator and the recipe below (pgSearchRecipe). A schema is used only once its build finished (its
 // comment says so); any other search1m_ schema is dropped before a build.
 const (
 	pgBenchDB      = "smartmfa_bench"
@@ -38,7 +38,7 @@ func pgSearchKey(b *testing.B) string {
 	if err != nil || len(files) == 0 {
 		b.Fatalf("no PostgreSQL migrations beside the test (%v)", err)
 	}
-	files = append(files, "../db/bulk_pg.go", "../db/search.go", "demo.go")
+	files = append(files, "../db/bulk_pg.go", "../db/search_pg.go", "../db/search.go", "demo.go")
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -85,10 +85,8 @@ func pgSearchDB(b *testing.B) (*Service, map[string]Session) {
 	keyPath := filepath.Join(os.TempDir(), "smartmfa-bench-pg-1m.key")
 	if comment.String != pgSearchDone {
 		dropSchemas(b, bench, "search1m_")
-		for _, q := range []string{`CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public`, `CREATE SCHEMA ` + schema} {
-			if _, err := bench.ExecContext(ctx, q); err != nil {
-				b.Fatal(err)
-			}
+		if _, err := bench.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+			b.Fatal(err)
 		}
 		os.Remove(keyPath)
 		b.Logf("building %s.%s (1M users) once", pgBenchDB, schema)

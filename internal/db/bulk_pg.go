@@ -2,6 +2,8 @@ package db
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -45,6 +47,7 @@ func (d *DB) bulkUsersPG(ctx context.Context, accountID int64, n int, passwordHa
 		}
 		shared := fmt.Sprintf("shared:%d", hashID)
 		roles := map[string]int{} // bulk users are enabled and without MFA
+		grams := newGramSet()
 		i := 0
 		src := pgx.CopyFromFunc(func() ([]any, error) {
 			if i == n || ctx.Err() != nil {
@@ -58,11 +61,16 @@ func (d *DB) bulkUsersPG(ctx context.Context, accountID int64, n int, passwordHa
 			if progress != nil && (i%10000 == 0 || i == n) {
 				progress(i)
 			}
-			return []any{id, accountID, u.Username, u.DisplayName, u.Email, u.Role, shared, u.CreatedAt, u.UpdatedAt, searchText(u)}, nil
+			text := searchText(u)
+			return []any{id, accountID, u.Username, u.DisplayName, u.Email, u.Role, shared, u.CreatedAt, u.UpdatedAt,
+				text, grams.grams(accountID, text)}, nil
 		})
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id", "account_id", "username", "display_name",
-			"email", "role", "password_hash", "created_at", "updated_at", "search_text"}, src); err != nil {
+			"email", "role", "password_hash", "created_at", "updated_at", "search_text", "search_grams"}, src); err != nil {
 			return fmt.Errorf("inserting users: %w", Translate(err))
+		}
+		if err := grams.addVocabulary(ctx, pgxExec{tx}); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence('users', 'id'), $1)`, first+int64(n)-1); err != nil {
 			return err
@@ -76,4 +84,12 @@ func (d *DB) bulkUsersPG(ctx context.Context, accountID int64, n int, passwordHa
 		}
 		return tx.Commit(ctx)
 	}))
+}
+
+// pgxExec gives a pgx transaction the ExecContext of database/sql.
+type pgxExec struct{ tx pgx.Tx }
+
+func (e pgxExec) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	tag, err := e.tx.Exec(ctx, query, args...)
+	return driver.RowsAffected(tag.RowsAffected()), err
 }
