@@ -40,7 +40,6 @@ const (
 	pgNoDatabase   = "the PostgreSQL database does not exist: create it, or name another in --db"
 	pgLoginRefused = "PostgreSQL refused the login: check the user and password of --db (or PGUSER, PGPASSWORD, ~/.pgpass) and the server's pg_hba.conf"
 	pgNoPermission = "PostgreSQL denied the smartmfa user permission: it must own the database, or the schema it works in"
-	pgNoTrgm       = "the pg_trgm extension is missing and this user may not create it: run CREATE EXTENSION pg_trgm as a superuser in this database (on Debian, install postgresql-contrib first)"
 	pgNoTLS        = "the store cannot be reached: the PostgreSQL server does not offer TLS, which the sslmode of --db requires"
 	pgBadCert      = "the store cannot be reached: the PostgreSQL server's certificate does not verify (check sslrootcert, and that --db names the host the certificate is for)"
 	pgTLSFailed    = "the store cannot be reached: the TLS handshake with the PostgreSQL server failed"

@@ -133,11 +133,6 @@ func (d *DB) migratePG(ctx context.Context) error {
 	if v > len(steps) {
 		return fmt.Errorf("%w (schema version %d, this build knows %d): upgrade smartmfa to open %s", ErrTooNew, v, len(steps), d.Path)
 	}
-	if v < len(steps) {
-		if err := ensureTrgm(ctx, tx); err != nil {
-			return d.openError(err)
-		}
-	}
 	for i := v; i < len(steps); i++ {
 		if _, err := tx.ExecContext(ctx, steps[i]); err != nil {
 			return fmt.Errorf("applying migration %d to %s: %w", i+1, d.Path, Translate(err))
@@ -150,26 +145,6 @@ func (d *DB) migratePG(ctx context.Context) error {
 		return d.openError(Translate(err))
 	}
 	return d.openError(Translate(tx.Commit()))
-}
-
-// ensureTrgm creates pg_trgm, which the first migration's search index needs,
-// on its own: a user who may not create it is told what to run instead,
-// where the migration would fail with a permission error. pg_trgm is a
-// trusted extension, so the database's owner may create it; others need a
-// superuser to do it once.
-func ensureTrgm(ctx context.Context, tx *sql.Tx) error {
-	var present bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')`).Scan(&present); err != nil {
-		return Translate(err)
-	}
-	if present {
-		return nil
-	}
-	_, err := tx.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS pg_trgm`)
-	if t := Translate(err); err == nil || errors.Is(t, ErrUnreachable) || errors.Is(t, ErrBusy) {
-		return t
-	}
-	return &pgError{is: ErrStorage, msg: pgNoTrgm, cause: err}
 }
 
 // openError names the store in an error met while opening it.

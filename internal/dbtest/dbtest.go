@@ -76,7 +76,7 @@ func RequirePostgres(t testing.TB) string {
 }
 
 // The schemas of one test process live in a database of its own, created at
-// first use with pg_trgm: a schema search_path of "t_x, public" would
+// first use: a schema search_path of "t_x, public" would
 // otherwise find another store's tables left in the server's public schema.
 var (
 	testDB     sync.Once
@@ -97,16 +97,6 @@ func database() (string, error) {
 		name := fmt.Sprintf("smartmfa_test_%d_%s", os.Getpid(), hex.EncodeToString(b))
 		if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
 			testDBErr = fmt.Errorf("creating database %s: %w", name, err)
-			return
-		}
-		conn, err := sql.Open("pgx", "dbname="+name)
-		if err != nil {
-			testDBErr = err
-			return
-		}
-		defer conn.Close()
-		if _, err := conn.Exec(`CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public`); err != nil {
-			testDBErr = fmt.Errorf("creating pg_trgm: %w", err)
 			return
 		}
 		testDBName = name
