@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"net/url"
 	"os"
@@ -33,6 +34,8 @@ func Main(m *testing.M) {
 	DropDatabase()
 	switch {
 	case os.Getenv(EngineVar) != "":
+	case benchmarking():
+		// A benchmark that compares the engines runs both in one process.
 	case os.Getenv("PGHOST") == "":
 		fmt.Println("dbtest: PGHOST is not set: ran on SQLite only (set the PG* variables, or run under pg_virtualenv, to run on PostgreSQL too)")
 	default:
@@ -45,6 +48,12 @@ func Main(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// benchmarking says the process runs benchmarks (-test.bench).
+func benchmarking() bool {
+	f := flag.Lookup("test.bench")
+	return f != nil && f.Value.String() != ""
 }
 
 // Location is a new, empty store's location for the engine of this process:
