@@ -41,7 +41,7 @@ var copyTables = []copyTable{
 	{name: "accounts", cols: "id, name, name_key, require_mfa, created_at", order: "id", serial: true},
 	{name: "users", cols: "id, account_id, username, display_name, email, role, password_hash, disabled, " +
 		"created_at, updated_at, session_epoch, must_change_password, mfa_on", order: "id", serial: true,
-		extraPG: []string{"search_text"}},
+		extraPG: []string{"search_text", "search_grams"}},
 	{name: "shared_password_hashes", cols: "id, hash", order: "id", serial: true},
 	{name: "mfa", cols: "user_id, secret, key_id, algorithm, digits, period, state, created_at, enabled_at, " +
 		"last_step, failures, locked_until", order: "user_id"},
@@ -179,6 +179,7 @@ func copyRows(ctx context.Context, stx *sql.Tx, tx pgx.Tx, t copyTable, done *in
 	// An error of the source reaches PostgreSQL as COPY's failure and comes
 	// back as its error (SQLSTATE 57014, a "cancel"): keep the real one.
 	var readErr error
+	grams := newGramSet() // users' search keys, and the trigrams they hold
 	src := pgx.CopyFromFunc(func() ([]any, error) {
 		if readErr = ctx.Err(); readErr != nil {
 			return nil, readErr
@@ -191,8 +192,10 @@ func copyRows(ctx context.Context, stx *sql.Tx, tx pgx.Tx, t copyTable, done *in
 			return nil, readErr
 		}
 		row := vals[:len(cols)]
-		if t.name == "users" { // username, display_name and email are columns 2 to 4
-			row = append(row, searchText(User{Username: text(vals[2]), DisplayName: text(vals[3]), Email: text(vals[4])}))
+		if t.name == "users" { // account_id is column 1; username, display_name and email 2 to 4
+			st := searchText(User{Username: text(vals[2]), DisplayName: text(vals[3]), Email: text(vals[4])})
+			account, _ := vals[1].(int64)
+			row = append(row, st, grams.grams(account, st))
 		}
 		if *done++; progress != nil && *done%copyProgressEvery == 0 {
 			progress(*done, total)
@@ -204,6 +207,9 @@ func copyRows(ctx context.Context, stx *sql.Tx, tx pgx.Tx, t copyTable, done *in
 			return fmt.Errorf("reading %s: %w", t.name, Translate(readErr))
 		}
 		return fmt.Errorf("copying %s: %w", t.name, Translate(err))
+	}
+	if err := grams.addVocabulary(ctx, pgxExec{tx}); err != nil {
+		return fmt.Errorf("copying %s: %w", t.name, err)
 	}
 	if progress != nil {
 		progress(*done, total)

@@ -184,7 +184,7 @@ func rowsOf(t testing.TB, d *db.DB, table string) []string {
 		}
 		var fields []string
 		for i, c := range cols {
-			if c == "search_text" {
+			if c == "search_text" || c == "search_grams" { // derived on PostgreSQL
 				continue
 			}
 			if b, ok := vals[i].([]byte); ok {
