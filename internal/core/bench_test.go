@@ -46,41 +46,10 @@ func benchService(tb testing.TB, path string) *Service {
 // of one row (see benchRatio). Target: at most 1.5x the bare commit.
 func BenchmarkVerifyCode(b *testing.B) {
 	s := benchService(b, filepath.Join(b.TempDir(), "bench.db"))
-	ctx := context.Background()
-	op := LocalOperator("bench")
-	acct, err := s.CreateAccount(ctx, op, NewAccount{Name: "Bench", Admin: NewUser{Username: "ann", Password: testPassword}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	_ = acct
-	now := time.Now()
-	clock := &fakeClock{t: now}
-	s.cfg.Now = clock.Now
-	sess, err := s.Login(ctx, "ann", testPassword, "bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	en, err := s.BeginEnrollment(ctx, sess)
-	if err != nil {
-		b.Fatal(err)
-	}
-	code := func() string {
-		c, _ := hotp(en.secret, uint64(timeStep(clock.Now(), totpPeriod)), totpDigits, SHA1)
-		return c
-	}
-	if _, _, err := s.ConfirmEnrollment(ctx, sess, code()); err != nil {
-		b.Fatal(err)
-	}
-	pending := sess
-	pending.stage = StageCode
+	verify := verifyOp(b, s)
 	ref := refCommit(b, s)
 	b.ResetTimer()
-	benchRatio(b, func() {
-		clock.Advance(totpPeriod * time.Second) // each code is of a new step, as a replay would be refused
-		if _, err := s.VerifyLoginCode(ctx, pending, code()); err != nil {
-			b.Fatal(err)
-		}
-	}, ref)
+	benchRatio(b, verify, ref)
 }
 
 // BenchmarkLoginWithoutArgon2 is a password login with argon2 made nearly
@@ -89,18 +58,10 @@ func BenchmarkVerifyCode(b *testing.B) {
 // row (see benchRatio). Target: at most 2x the bare commit.
 func BenchmarkLoginWithoutArgon2(b *testing.B) {
 	s := benchService(b, filepath.Join(b.TempDir(), "bench.db"))
-	ctx := context.Background()
-	if _, err := s.CreateAccount(ctx, LocalOperator("bench"), NewAccount{Name: "Bench",
-		Admin: NewUser{Username: "ann", Password: testPassword}}); err != nil {
-		b.Fatal(err)
-	}
+	login := loginOp(b, s)
 	ref := refCommit(b, s)
 	b.ResetTimer()
-	benchRatio(b, func() {
-		if sess, err := s.Login(ctx, "ann", testPassword, "bench"); err != nil || sess.Stage() != StageSignedIn {
-			b.Fatal(sess.Stage(), err)
-		}
-	}, ref)
+	benchRatio(b, login, ref)
 }
 
 // refCommit returns the reference of benchRatio: a bare FULL commit of one
