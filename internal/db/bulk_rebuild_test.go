@@ -20,21 +20,7 @@ func usersIndexes(t *testing.T, d *db.DB) []string {
 	if !dbtest.Postgres() {
 		return nil
 	}
-	rows, err := d.QueryContext(context.Background(), `SELECT indexdef FROM pg_indexes
-		WHERE schemaname = current_schema() AND tablename = 'users' ORDER BY indexname`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var defs []string
-	for rows.Next() {
-		var def string
-		if err := rows.Scan(&def); err != nil {
-			t.Fatal(err)
-		}
-		defs = append(defs, def)
-	}
-	return defs
+	return indexesOf(t, d, "users")
 }
 
 // TestBulkLoadIntoNewStore loads enough users into a new store for the

@@ -203,11 +203,13 @@ func rowsOf(t testing.TB, d *db.DB, table string) []string {
 	return out
 }
 
-// indexesOf lists a PostgreSQL store's indexes by their definitions.
-func indexesOf(t testing.TB, d *db.DB) []string {
+// indexesOf lists a PostgreSQL store's indexes, of the tables named or of
+// all, by their definitions.
+func indexesOf(t testing.TB, d *db.DB, tables ...string) []string {
 	t.Helper()
 	rows, err := d.DB.QueryContext(context.Background(), `SELECT replace(indexdef, current_schema() || '.', '')
-		FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname`)
+		FROM pg_indexes WHERE schemaname = current_schema() AND (coalesce(cardinality($1::text[]), 0) = 0 OR tablename = ANY($1))
+		ORDER BY indexname`, tables)
 	if err != nil {
 		t.Fatal(err)
 	}
