@@ -180,38 +180,7 @@ func searchDB(b *testing.B) (*Service, map[string]Session) {
 func BenchmarkSearch1M(b *testing.B) {
 	s, sessions := searchDB(b)
 	ctx := context.Background()
-	terms := map[string]map[string][]string{
-		"big": {
-			"1-common": {"a", "e", "1"}, "1-rare": {"-"}, "1-elsewhere": {"ü"},
-			"2-common": {"an", "sm", "ex"}, "2-rare": {"-a", "g-"}, "2-elsewhere": {"r-", "l-"},
-			"3-common": {"son", "big", "mia"}, "3-rare": {"-ad", "g-a"}, "3-elsewhere": {"fil", "ler"},
-			"10-common": {"@big.examp", "big.exampl"}, "10-rare": {"big-admin"}, "10-elsewhere": {"filler-1.e", "small.exam"},
-		},
-		"small": {
-			"1-common": {"a", "e", "1"}, "1-rare": {"-"}, "1-elsewhere": {"ü"},
-			"2-common": {"an", "sm", "ex"}, "2-rare": {"-a", "l-"}, "2-elsewhere": {"g-", "r-"},
-			"3-common": {"son", "sma", "mia"}, "3-rare": {"-ad", "l-a"}, "3-elsewhere": {"fil", "big"},
-			"10-common": {"@small.exa", "small.exam"}, "10-rare": {"small-admi"}, "10-elsewhere": {"filler-1.e", "big.exampl"},
-		},
-	}
-	// Filters, alone and with a term; nobody in these accounts has MFA, so
-	// "mfa-on" looks at every user of the account.
-	filters := map[string]UserQuery{
-		"0-all": {}, "0-admins": {Role: RoleAdmin}, "0-mfa-off": {MFA: "off"}, "0-mfa-on": {MFA: "on"},
-		"1-common+users": {Term: "a", Role: RoleUser}, "3-common+mfa-off": {Term: "son", MFA: "off"},
-	}
-	queries := map[string]map[string][]UserQuery{}
-	for acct, classes := range terms {
-		queries[acct] = map[string][]UserQuery{}
-		for class, ts := range classes {
-			for _, t := range ts {
-				queries[acct][class] = append(queries[acct][class], UserQuery{Term: t})
-			}
-		}
-		for class, q := range filters {
-			queries[acct][class] = []UserQuery{q}
-		}
-	}
+	queries := searchClasses()
 	// ref is a fixed piece of SQLite work, unchanged by search changes:
 	// report search times as ratios to its p50, measured in the same run,
 	// since the machine's speed and load vary more than the figures do.
