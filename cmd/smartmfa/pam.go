@@ -268,11 +268,11 @@ func (a *app) pamOpen(ctx context.Context, req *pamRequest, o pamOptions) (*core
 	// Before anything is opened: root becomes the database's owner, so that
 	// no -wal, -shm or other file it makes can lock that owner out. With
 	// PostgreSQL there is no file: it becomes the key file's owner.
-	owned := dbPath
+	what, owned := "database", dbPath
 	if db.IsPostgres(dbPath) {
-		owned = keyPath
+		what, owned = "key file", keyPath
 	}
-	if err := becomeOwnerOf(owned); err != nil {
+	if err := becomeOwnerOf(what, owned); err != nil {
 		return nil, pamOutcome{pamUnavailable, fmt.Sprintf("failed closed for %v: %v", req, err)}, false
 	}
 	svc, err := core.OpenExisting(ctx, dbPath, keyPath, core.Config{Issuer: a.issuer})

@@ -19,22 +19,24 @@ import (
 // euid 0 and only for its own files; becoming the owner covers every file
 // and runs the rest, input and SQL, without root. A process that is neither
 // root nor the owner is refused: what it created would be its own.
-func becomeOwnerOf(dbPath string) error {
+// what names the file in messages: "database", or "key file" for a
+// PostgreSQL store, which has no file of its own.
+func becomeOwnerOf(what, dbPath string) error {
 	fi, err := os.Stat(dbPath)
 	if err != nil {
-		return fmt.Errorf("the database %s cannot be found: %w", dbPath, unwrapPath(err))
+		return fmt.Errorf("the %s %s cannot be found: %w", what, dbPath, unwrapPath(err))
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
-		return fmt.Errorf("the owner of the database %s cannot be read", dbPath)
+		return fmt.Errorf("the owner of the %s %s cannot be read", what, dbPath)
 	}
 	uid, gid, euid := int(st.Uid), int(st.Gid), os.Geteuid()
 	switch {
 	case uid == euid:
 		return nil
 	case euid != 0:
-		return fmt.Errorf("pam-verify runs as root or as the owner of the database %s (%s), not as uid %d",
-			dbPath, ownerName(uid), euid)
+		return fmt.Errorf("pam-verify runs as root or as the owner of the %s %s (%s), not as uid %d",
+			what, dbPath, ownerName(uid), euid)
 	}
 	groups := []int{gid}
 	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {

@@ -10,7 +10,7 @@ import (
 
 // becomeOwnerOf refuses: pam-verify changes its user only where Go applies
 // that to every thread of the process (Linux).
-func becomeOwnerOf(string) error {
+func becomeOwnerOf(_, _ string) error {
 	return errors.New("pam-verify runs on Linux only")
 }
 
