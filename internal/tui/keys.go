@@ -16,6 +16,7 @@ type keyMap struct {
 	Help           key.Binding
 	Quit           key.Binding
 	InvertQR       key.Binding
+	SetupLink      key.Binding // on MFA set-up: show or hide the otpauth URI
 	RemoveMFA      key.Binding // on a user's page
 }
 
@@ -37,7 +38,11 @@ func newKeyMap() keyMap {
 		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
 		Quit:     key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 		InvertQR: key.NewBinding(key.WithKeys("ctrl+t"), key.WithHelp("ctrl+t", "invert QR")),
-		// A control key, so that it works while a field has the focus.
+		// Control keys, so that they work while a field has the focus. ctrl+l
+		// ("link") is free: the code field's own keys are ctrl+a b d e f h k
+		// n p u w, and ctrl+h i j m [ s q z are backspace, tab, enter, esc,
+		// flow control and suspend on some terminals.
+		SetupLink: key.NewBinding(key.WithKeys("ctrl+l"), key.WithHelp("ctrl+l", "show link")),
 		RemoveMFA: key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "remove MFA")),
 	}
 }

@@ -19,9 +19,13 @@ type setup struct {
 	en      core.Enrollment // zeroed once set-up succeeds: the secret is never shown again
 	qr      []string
 	inkDark bool // QR glyph polarity; ctrl+t flips it where colours are off
-	loaded  bool
-	failed  bool     // set-up could not start; the flash line says why
-	codes   []string // recovery codes, shown once after set-up
+	// showLink shows the otpauth URI as text (ctrl+l), for desktop
+	// authenticators and password managers. It belongs to this page and this
+	// enrolment: a new screen or a new enrolment starts with it hidden.
+	showLink bool
+	loaded   bool
+	failed   bool     // set-up could not start; the flash line says why
+	codes    []string // recovery codes, shown once after set-up
 
 	input, submit, cancel, done int
 }
@@ -90,7 +94,7 @@ func (s *setup) Update(msg tea.Msg) (screen, tea.Cmd) {
 			s.failed = true
 			return s, flashCmd("Could not start set-up: "+s.c.describe(msg.err), true)
 		}
-		s.en, s.loaded = msg.en, true
+		s.en, s.loaded, s.showLink = msg.en, true, false
 		s.qr = qrcode.HalfBlocks(s.en.URI, s.inkDark)
 	case enrolledMsg:
 		return s, s.enrolled(msg)
@@ -98,6 +102,10 @@ func (s *setup) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if key.Matches(msg, s.c.keys.InvertQR) && s.c.st.Plain && s.qr != nil {
 			s.inkDark = !s.inkDark
 			s.qr = qrcode.HalfBlocks(s.en.URI, s.inkDark)
+			return s, nil
+		}
+		if key.Matches(msg, s.c.keys.SetupLink) {
+			s.showLink = !s.showLink && s.linkAvailable()
 			return s, nil
 		}
 		ev, cmd := s.f.update(msg)
@@ -133,7 +141,7 @@ func (s *setup) enrolled(msg enrolledMsg) tea.Cmd {
 	switch {
 	case errors.Is(msg.err, core.ErrNoEnrollment):
 		// Another session replaced or removed this enrolment: start over.
-		s.loaded, s.qr = false, nil
+		s.loaded, s.qr, s.showLink = false, nil, false
 		s.f.setValue(s.input, "")
 		return tea.Batch(flashCmd("Set-up was started again elsewhere: scan the new code.", true), beginEnrollmentCmd(s.c))
 	case msg.err != nil:
@@ -146,7 +154,7 @@ func (s *setup) enrolled(msg enrolledMsg) tea.Cmd {
 		s.f.setFocus(s.input)
 		return nil
 	}
-	s.en, s.qr = core.Enrollment{}, nil
+	s.en, s.qr, s.showLink = core.Enrollment{}, nil, false
 	s.codes = msg.codes
 	for _, i := range []int{s.input, s.submit, s.cancel} {
 		s.f.get(i).hidden = true
@@ -164,8 +172,32 @@ func (s *setup) ShortHelp() []key.Binding {
 	} else {
 		out = s.formHelp()
 	}
+	return append(out, s.setupKeys()...)
+}
+
+func (s *setup) FullHelp() [][]key.Binding {
+	k := s.c.keys
+	return [][]key.Binding{append(s.formHelp(), s.setupKeys()...), {k.Next, k.Prev, with(k.Back, "esc", "back or to the menu")}}
+}
+
+// setupKeys are the set-up page's own keys while a key is on it: the link
+// before the QR's inversion, so that a narrow footer cuts the latter first.
+func (s *setup) setupKeys() []key.Binding {
+	k := s.c.keys
+	var out []key.Binding
+	if s.linkAvailable() {
+		if s.showLink {
+			out = append(out, with(k.SetupLink, "ctrl+l", "hide link"))
+		} else {
+			out = append(out, k.SetupLink)
+		}
+	}
 	if s.c.st.Plain && s.qr != nil {
 		out = append(out, k.InvertQR)
 	}
 	return out
 }
+
+// linkAvailable is whether there is an enrolment's URI to show: not before
+// set-up starts, nor once it is done (the secret is never shown again).
+func (s *setup) linkAvailable() bool { return s.loaded && s.codes == nil && s.en.URI != "" }
