@@ -117,6 +117,35 @@ func matchTOTP(key []byte, code string, now time.Time, p totpParams, lastStep in
 	return 0, false, nil
 }
 
+// driftSearch is how many steps either side of now a code that failed is
+// looked up to explain it by the phone's clock: 10 steps of 30 s, 5 minutes.
+const driftSearch = 10
+
+// driftTOTP finds the step nearest to now, outside the accepted window and at
+// most driftSearch steps away, whose code equals code, and returns its
+// distance from now in steps: positive when the code is of a later step (the
+// phone's clock is ahead), negative when of an earlier one. ok=false when no
+// step in the search matches. It never accepts anything: callers use it only
+// to explain a refusal (see Service.checkTOTP).
+func driftTOTP(key []byte, code string, now time.Time, p totpParams) (steps int64, ok bool, err error) {
+	cur := timeStep(now, p.Period)
+	for d := int64(totpSkew + 1); d <= driftSearch; d++ {
+		for _, s := range []int64{cur + d, cur - d} {
+			if s < 0 {
+				continue
+			}
+			want, err := hotp(key, uint64(s), p.Digits, p.Alg)
+			if err != nil {
+				return 0, false, err
+			}
+			if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+				return s - cur, true, nil
+			}
+		}
+	}
+	return 0, false, nil
+}
+
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 
 // otpauthURI is the shortest key URI Google Authenticator reads: its defaults
