@@ -177,3 +177,23 @@ func TestClockDriftWording(t *testing.T) {
 		}
 	}
 }
+
+// TestClockDriftAtSSHLogin: pam-verify gets the same error, and the notice
+// before the next code prompt reads the drift back from the audit trail.
+func TestClockDriftAtSSHLogin(t *testing.T) {
+	w := newWorld(t)
+	secret, _ := w.enrollUser("bob")
+	w.clock.Advance(time.Hour) // the enrolment's step is well behind
+	_, err := w.pam("bob", w.code(secret, -5))
+	var drift *ClockDriftError
+	if !errors.As(err, &drift) || drift.Drift != -5*totpPeriod*time.Second {
+		t.Fatalf("a code 5 steps behind at an SSH login: %v", err)
+	}
+	st, err := w.ExternalStatus(w.ctx, "bob")
+	if err != nil || !errors.As(st.LastRefusal, &drift) || drift.Drift != -5*totpPeriod*time.Second || st.Failures != 1 {
+		t.Fatalf("ExternalStatus: %+v, %v; want the drift of the last refusal", st, err)
+	}
+	if err := refusalOf("wrong code (3 in a row)"); err != ErrInvalidCode {
+		t.Errorf("refusalOf a plain wrong code: %v", err)
+	}
+}

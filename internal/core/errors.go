@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -50,17 +51,26 @@ func (e *ClockDriftError) Minutes() int {
 // Ahead reports whether the phone's clock is ahead of the server's.
 func (e *ClockDriftError) Ahead() bool { return e.Drift > 0 }
 
-func (e *ClockDriftError) Error() string {
+// Offset says how far off the phone's clock is and which way: "about 1
+// minute ahead", "about 3 minutes behind".
+func (e *ClockDriftError) Offset() string {
 	n := "about 1 minute"
 	if m := e.Minutes(); m != 1 {
 		n = fmt.Sprintf("about %d minutes", m)
 	}
 	if e.Ahead() {
-		return "This code would be right " + n + " from now: your phone's clock is " + n +
-			" ahead. Set it to automatic time."
+		return n + " ahead"
 	}
-	return "This code was right " + n + " ago: your phone's clock is " + n +
-		" behind. Set it to automatic time."
+	return n + " behind"
+}
+
+func (e *ClockDriftError) Error() string {
+	n := strings.TrimSuffix(strings.TrimSuffix(e.Offset(), " ahead"), " behind")
+	if e.Ahead() {
+		return "This code would be right " + n + " from now: your phone's clock is " + e.Offset() +
+			". Set it to automatic time."
+	}
+	return "This code was right " + n + " ago: your phone's clock is " + e.Offset() + ". Set it to automatic time."
 }
 
 // Unwrap lets errors.Is(err, ErrInvalidCode) match: the code was refused.

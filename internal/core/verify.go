@@ -5,6 +5,8 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/smartnumbers/smartmfa/internal/db"
@@ -84,7 +86,7 @@ func (s *Service) checkCode(ctx context.Context, q db.Querier, sess Session, u d
 }
 
 // driftDetail is the audit trail's account of a clock drift: the measure,
-// never the code.
+// never the code. refusalOf reads it back.
 func driftDetail(d *ClockDriftError, period int) string {
 	dir := "ahead"
 	if !d.Ahead() {
@@ -92,6 +94,26 @@ func driftDetail(d *ClockDriftError, period int) string {
 	}
 	steps := int64(d.Drift.Abs() / (time.Duration(period) * time.Second))
 	return fmt.Sprintf("the code is of a step %d away: the phone's clock is %v %s", steps, d.Drift.Abs(), dir)
+}
+
+var driftDetailRE = regexp.MustCompile(`the phone's clock is (\S+) (ahead|behind)$`)
+
+// refusalOf reads the detail of a failed-code audit event back into the
+// refusal it records (ErrCodeReused, a *ClockDriftError or ErrInvalidCode),
+// for the notice before an SSH login's next code prompt (ExternalStatus).
+func refusalOf(detail string) error {
+	if strings.HasPrefix(detail, detailReused) {
+		return ErrCodeReused
+	}
+	if m := driftDetailRE.FindStringSubmatch(detail); m != nil {
+		if d, err := time.ParseDuration(m[1]); err == nil {
+			if m[2] == "behind" {
+				d = -d
+			}
+			return &ClockDriftError{Drift: d}
+		}
+	}
+	return ErrInvalidCode
 }
 
 // refusal is the answer to a code the store refused unchecked: the user is
