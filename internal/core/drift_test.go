@@ -40,13 +40,13 @@ func TestClockDriftAtLogin(t *testing.T) {
 		detail string
 	}{
 		{totpSkew + 1, "This code would be right about 1 minute from now: your phone's clock is about 1 minute ahead. Set it to automatic time.",
-			"wrong code (1 in a row); the code is of a step 2 away: the phone's clock is 1m0s ahead"},
+			"wrong code (1 in a row); the phone's clock is 1m0s ahead (2 steps)"},
 		{-totpSkew - 1, "This code was right about 1 minute ago: your phone's clock is about 1 minute behind. Set it to automatic time.",
-			"wrong code (1 in a row); the code is of a step 2 away: the phone's clock is 1m0s behind"},
+			"wrong code (1 in a row); the phone's clock is 1m0s behind (2 steps)"},
 		{driftSearch, "This code would be right about 5 minutes from now: your phone's clock is about 5 minutes ahead. Set it to automatic time.",
-			"wrong code (1 in a row); the code is of a step 10 away: the phone's clock is 5m0s ahead"},
+			"wrong code (1 in a row); the phone's clock is 5m0s ahead (10 steps)"},
 		{-driftSearch, "This code was right about 5 minutes ago: your phone's clock is about 5 minutes behind. Set it to automatic time.",
-			"wrong code (1 in a row); the code is of a step 10 away: the phone's clock is 5m0s behind"},
+			"wrong code (1 in a row); the phone's clock is 5m0s behind (10 steps)"},
 		{driftSearch + 1, "", "wrong code (1 in a row)"},
 		{-driftSearch - 1, "", "wrong code (1 in a row)"},
 	}
@@ -105,7 +105,7 @@ func TestClockDriftAtEnrolment(t *testing.T) {
 			}
 			dir := map[bool]string{true: "ahead", false: "behind"}[off > 0]
 			checkDriftFailure(t, w, w.bob.ID, last, 1, code,
-				"wrong code (1 in a row); the code is of a step 4 away: the phone's clock is 2m0s "+dir)
+				"wrong code (1 in a row); the phone's clock is 2m0s "+dir+" (4 steps)")
 			if st := w.mfaRow(w.bob.ID).State; st != "pending" {
 				t.Fatalf("state %s after a drifted first code, want pending", st)
 			}

@@ -3,7 +3,6 @@ package core
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -51,26 +50,30 @@ func (e *ClockDriftError) Minutes() int {
 // Ahead reports whether the phone's clock is ahead of the server's.
 func (e *ClockDriftError) Ahead() bool { return e.Drift > 0 }
 
+// amount is the drift's size as the message says it: "about 1 minute",
+// "about 3 minutes".
+func (e *ClockDriftError) amount() string {
+	if m := e.Minutes(); m != 1 {
+		return fmt.Sprintf("about %d minutes", m)
+	}
+	return "about 1 minute"
+}
+
 // Offset says how far off the phone's clock is and which way: "about 1
 // minute ahead", "about 3 minutes behind".
 func (e *ClockDriftError) Offset() string {
-	n := "about 1 minute"
-	if m := e.Minutes(); m != 1 {
-		n = fmt.Sprintf("about %d minutes", m)
-	}
 	if e.Ahead() {
-		return n + " ahead"
+		return e.amount() + " ahead"
 	}
-	return n + " behind"
+	return e.amount() + " behind"
 }
 
 func (e *ClockDriftError) Error() string {
-	n := strings.TrimSuffix(strings.TrimSuffix(e.Offset(), " ahead"), " behind")
 	if e.Ahead() {
-		return "This code would be right " + n + " from now: your phone's clock is " + e.Offset() +
+		return "This code would be right " + e.amount() + " from now: your phone's clock is " + e.Offset() +
 			". Set it to automatic time."
 	}
-	return "This code was right " + n + " ago: your phone's clock is " + e.Offset() + ". Set it to automatic time."
+	return "This code was right " + e.amount() + " ago: your phone's clock is " + e.Offset() + ". Set it to automatic time."
 }
 
 // Unwrap lets errors.Is(err, ErrInvalidCode) match: the code was refused.

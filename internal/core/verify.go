@@ -93,10 +93,10 @@ func driftDetail(d *ClockDriftError, period int) string {
 		dir = "behind"
 	}
 	steps := int64(d.Drift.Abs() / (time.Duration(period) * time.Second))
-	return fmt.Sprintf("the code is of a step %d away: the phone's clock is %v %s", steps, d.Drift.Abs(), dir)
+	return fmt.Sprintf("the phone's clock is %v %s (%d steps)", d.Drift.Abs(), dir, steps)
 }
 
-var driftDetailRE = regexp.MustCompile(`the phone's clock is (\S+) (ahead|behind)$`)
+var driftDetailRE = regexp.MustCompile(`the phone's clock is (\S+) (ahead|behind) \(\d+ steps\)$`)
 
 // refusalOf reads the detail of a failed-code audit event back into the
 // refusal it records (ErrCodeReused, a *ClockDriftError or ErrInvalidCode),
