@@ -52,9 +52,13 @@ func noticeLines(st core.ExternalStatus, hint string, now time.Time) []string {
 		return []string{"codes are disabled after too many wrong ones: ask an administrator to remove your MFA."}
 	}
 	var out []string
+	var drift *core.ClockDriftError
 	switch {
 	case errors.Is(st.LastRefusal, core.ErrCodeReused):
 		out = append(out, "your last code had already been used: wait for the next code your app shows.")
+	case errors.As(st.LastRefusal, &drift):
+		out = append(out, fmt.Sprintf("your last code was wrong (%d wrong in a row).", st.Failures),
+			"your phone's clock is "+drift.Offset()+": set it to automatic time.")
 	case errors.Is(st.LastRefusal, core.ErrInvalidCode):
 		out = append(out, fmt.Sprintf("your last code was wrong (%d wrong in a row); check the account in your app.", st.Failures))
 	}

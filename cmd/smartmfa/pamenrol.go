@@ -110,12 +110,15 @@ func enrolLines(en *core.ExternalEnrollment, inkDark bool, now time.Time) []stri
 		return []string{"smartmfa: too many wrong codes: ask an administrator to remove your MFA set-up."}
 	}
 	first := "smartmfa: your account requires MFA: set it up now."
+	var drift *core.ClockDriftError
 	switch {
 	case !st.LockedUntil.IsZero():
 		lock := &core.LockedError{Until: st.LockedUntil}
 		first = fmt.Sprintf("smartmfa: too many wrong codes: wait %v, then try again.", lock.RetryIn(now))
 	case errors.Is(st.LastRefusal, core.ErrCodeReused):
 		first = "smartmfa: your last code was used: wait for the next one."
+	case errors.As(st.LastRefusal, &drift):
+		first = "smartmfa: your phone's clock is " + drift.Offset() + ": set automatic time."
 	case st.LastRefusal != nil:
 		first = "smartmfa: your last code was wrong: try again."
 	}

@@ -352,6 +352,8 @@ func TestEnrolLines(t *testing.T) {
 		{"beside the QR code", "abcdefghijklmnopqr", core.ExternalStatus{}, "smartmfa: your account requires MFA: set it up now.", 21, 80},
 		{"under a wider one", strings.Repeat("x", 30), core.ExternalStatus{}, "", 1 + 22 + 19, 51},
 		{"reused", "bob", core.ExternalStatus{LastRefusal: core.ErrCodeReused}, "smartmfa: your last code was used: wait for the next one.", 21, 80},
+		{"clock behind", "bob", core.ExternalStatus{LastRefusal: &core.ClockDriftError{Drift: -5 * time.Minute}},
+			"smartmfa: your phone's clock is about 5 minutes behind: set automatic time.", 21, 80},
 		{"locked", "bob", core.ExternalStatus{LastRefusal: core.ErrInvalidCode, LockedUntil: now.Add(90 * time.Second)},
 			"smartmfa: too many wrong codes: wait 1m30s, then try again.", 21, 80},
 		{"disabled", "bob", core.ExternalStatus{MFADisabled: true},

@@ -29,6 +29,56 @@ var (
 // typed a second time. It is an ErrInvalidCode, counted like any wrong code.
 var ErrCodeReused = fmt.Errorf("%w: that code was just used; wait for the next one", ErrInvalidCode)
 
+// ClockDriftError is a well-formed code that was wrong now but is the code of
+// a step a little earlier or later: the phone's clock is off. It is an
+// ErrInvalidCode, refused and counted like any wrong code; it only says why.
+//
+// Drift is how far the phone's clock is measured to be ahead (negative:
+// behind), in whole time steps, so at 30 s a step it is known to about 30 s.
+// The message gives it in whole minutes, rounded to the nearest (half up),
+// and at least 1, with "about" because of that rounding; "1 minute" reads as
+// one. Outside the accepted window the drift is at least 2 steps, 60 s, so
+// no offset is ever shown as 0 minutes.
+type ClockDriftError struct{ Drift time.Duration }
+
+// Minutes is the drift's size in whole minutes, as the message gives it.
+func (e *ClockDriftError) Minutes() int {
+	d := e.Drift.Abs()
+	return max(1, int((d+30*time.Second)/time.Minute))
+}
+
+// Ahead reports whether the phone's clock is ahead of the server's.
+func (e *ClockDriftError) Ahead() bool { return e.Drift > 0 }
+
+// amount is the drift's size as the message says it: "about 1 minute",
+// "about 3 minutes".
+func (e *ClockDriftError) amount() string {
+	if m := e.Minutes(); m != 1 {
+		return fmt.Sprintf("about %d minutes", m)
+	}
+	return "about 1 minute"
+}
+
+// Offset says how far off the phone's clock is and which way: "about 1
+// minute ahead", "about 3 minutes behind".
+func (e *ClockDriftError) Offset() string {
+	if e.Ahead() {
+		return e.amount() + " ahead"
+	}
+	return e.amount() + " behind"
+}
+
+func (e *ClockDriftError) Error() string {
+	if e.Ahead() {
+		return "This code would be right " + e.amount() + " from now: your phone's clock is " + e.Offset() +
+			". Set it to automatic time."
+	}
+	return "This code was right " + e.amount() + " ago: your phone's clock is " + e.Offset() + ". Set it to automatic time."
+}
+
+// Unwrap lets errors.Is(err, ErrInvalidCode) match: the code was refused.
+func (e *ClockDriftError) Unwrap() error { return ErrInvalidCode }
+
 // LockedError says a user is locked out until a time.
 type LockedError struct{ Until time.Time }
 

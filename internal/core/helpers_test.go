@@ -237,10 +237,11 @@ func codeAt(secret []byte, step int64) string {
 	return c
 }
 
-// wrongCode is a well-formed code that matches no step in the window now.
+// wrongCode is a well-formed code that matches no step in the window now,
+// nor in the clock-drift search around it.
 func (e *testEnv) wrongCode(secret []byte) string {
 	near := map[string]bool{}
-	for off := int64(-2); off <= 2; off++ {
+	for off := int64(-driftSearch - 1); off <= driftSearch+1; off++ {
 		near[e.code(secret, off)] = true
 	}
 	for _, c := range []string{"000000", "111111", "222222", "333333", "444444", "555555"} {

@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"errors"
-	"io"
 	"strings"
 	"time"
 
@@ -66,8 +65,8 @@ func (s *Service) BeginEnrollment(ctx context.Context, sess Session) (Enrollment
 		if u.MFAState == "active" {
 			return ErrMFAActive
 		}
-		secret := make([]byte, secretBytes)
-		if _, err := io.ReadFull(s.cfg.Rand, secret); err != nil {
+		secret, err := newSecret(s.cfg.Rand, s.cfg.Issuer, u.Username)
+		if err != nil {
 			return err
 		}
 		if err := s.putPendingSecret(ctx, q, u, secret); err != nil {

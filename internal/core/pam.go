@@ -262,10 +262,7 @@ func (s *Service) codeStatus(ctx context.Context, q db.Querier, st *ExternalStat
 		}
 		if e.Action == string(ActionCodeFailed) || e.Action == string(ActionLogin) {
 			if e.Action == string(ActionCodeFailed) && strings.HasPrefix(e.Source, pamPrefix) {
-				st.LastRefusal = ErrInvalidCode
-				if strings.HasPrefix(e.Detail, detailReused) {
-					st.LastRefusal = ErrCodeReused
-				}
+				st.LastRefusal = refusalOf(e.Detail)
 			}
 			break
 		}

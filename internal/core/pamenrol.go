@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/smartnumbers/smartmfa/internal/db"
 )
@@ -75,8 +74,7 @@ func (s *Service) BeginExternalEnrollment(ctx context.Context, username, source 
 			}
 			en.Again = true
 		} else {
-			secret = make([]byte, secretBytes)
-			if _, err := io.ReadFull(s.cfg.Rand, secret); err != nil {
+			if secret, err = newSecret(s.cfg.Rand, s.cfg.Issuer, u.Username); err != nil {
 				return err
 			}
 			if err := s.putPendingSecret(ctx, q, u, secret); err != nil {

@@ -1,18 +1,17 @@
 package core
 
 import (
-	"crypto/hmac"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
 	"crypto/subtle"
 	"encoding/base32"
-	"encoding/binary"
 	"fmt"
-	"hash"
+	"io"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/pquerna/otp"
+	pqhotp "github.com/pquerna/otp/hotp"
+	pqtotp "github.com/pquerna/otp/totp"
 )
 
 // Algorithm is the HMAC hash of a TOTP authenticator.
@@ -26,16 +25,18 @@ const (
 	SHA512 Algorithm = "SHA512"
 )
 
-func (a Algorithm) hash() (func() hash.Hash, error) {
+// otp is the algorithm as pquerna/otp names it. Its own Algorithm falls back
+// to SHA1 for a value it does not know; an unknown one here is an error.
+func (a Algorithm) otp() (otp.Algorithm, error) {
 	switch a {
 	case SHA1:
-		return sha1.New, nil
+		return otp.AlgorithmSHA1, nil
 	case SHA256:
-		return sha256.New, nil
+		return otp.AlgorithmSHA256, nil
 	case SHA512:
-		return sha512.New, nil
+		return otp.AlgorithmSHA512, nil
 	}
-	return nil, fmt.Errorf("unknown TOTP algorithm %q", string(a))
+	return 0, fmt.Errorf("unknown TOTP algorithm %q", string(a))
 }
 
 // TOTP parameters of every enrolment: what Google Authenticator reads.
@@ -47,24 +48,40 @@ const (
 	totpSkew = 1
 )
 
-// hotp is RFC 4226's HOTP value of key at counter, as a zero-padded string.
+// hotp is RFC 4226's HOTP value of key at counter, as a zero-padded string,
+// computed by pquerna/otp. Digits is always passed: its ValidateOpts without
+// Digits compares against no code at all (see DESIGN.md, Traps).
 func hotp(key []byte, counter uint64, digits int, alg Algorithm) (string, error) {
-	h, err := alg.hash()
+	a, err := alg.otp()
 	if err != nil {
 		return "", err
 	}
-	mac := hmac.New(h, key)
-	var msg [8]byte
-	binary.BigEndian.PutUint64(msg[:], counter)
-	mac.Write(msg[:])
-	sum := mac.Sum(nil)
-	off := sum[len(sum)-1] & 0x0f
-	bin := binary.BigEndian.Uint32(sum[off:off+4]) & 0x7fffffff
-	mod := uint32(1)
-	for range digits {
-		mod *= 10
+	if digits < 1 || digits > 10 {
+		return "", fmt.Errorf("TOTP digits %d out of range", digits)
 	}
-	return fmt.Sprintf("%0*d", digits, bin%mod), nil
+	code, err := pqhotp.GenerateCodeCustom(b32.EncodeToString(key), counter,
+		pqhotp.ValidateOpts{Digits: otp.Digits(digits), Algorithm: a})
+	if err != nil {
+		return "", fmt.Errorf("computing the code of step %d: %w", counter, err)
+	}
+	return code, nil
+}
+
+// newSecret draws a TOTP secret of secretBytes from r with pquerna/otp's
+// generator, so that tests, which inject r, get the same secret every run.
+// Only the secret is kept: the key's own URI carries algorithm, digits and
+// period, and otpauthURI builds the shorter one the QR code needs.
+func newSecret(r io.Reader, issuer, username string) ([]byte, error) {
+	key, err := pqtotp.Generate(pqtotp.GenerateOpts{Issuer: issuer, AccountName: username,
+		SecretSize: secretBytes, Rand: r})
+	if err != nil {
+		return nil, fmt.Errorf("generating a TOTP secret: %w", err)
+	}
+	secret, err := b32.DecodeString(key.Secret())
+	if err != nil || len(secret) != secretBytes {
+		return nil, fmt.Errorf("generating a TOTP secret: unexpected key %d bytes: %v", len(secret), err)
+	}
+	return secret, nil
 }
 
 // timeStep is the RFC 6238 counter of t.
@@ -95,6 +112,35 @@ func matchTOTP(key []byte, code string, now time.Time, p totpParams, lastStep in
 				return s, false, nil // replay: this step, or a later one, was used
 			}
 			return s, true, nil
+		}
+	}
+	return 0, false, nil
+}
+
+// driftSearch is how many steps either side of now a code that failed is
+// looked up to explain it by the phone's clock: 10 steps of 30 s, 5 minutes.
+const driftSearch = 10
+
+// driftTOTP finds the step nearest to now, outside the accepted window and at
+// most driftSearch steps away, whose code equals code, and returns its
+// distance from now in steps: positive when the code is of a later step (the
+// phone's clock is ahead), negative when of an earlier one. ok=false when no
+// step in the search matches. It never accepts anything: callers use it only
+// to explain a refusal (see Service.checkTOTP).
+func driftTOTP(key []byte, code string, now time.Time, p totpParams) (steps int64, ok bool, err error) {
+	cur := timeStep(now, p.Period)
+	for d := int64(totpSkew + 1); d <= driftSearch; d++ {
+		for _, s := range []int64{cur + d, cur - d} {
+			if s < 0 {
+				continue
+			}
+			want, err := hotp(key, uint64(s), p.Digits, p.Alg)
+			if err != nil {
+				return 0, false, err
+			}
+			if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+				return s - cur, true, nil
+			}
 		}
 	}
 	return 0, false, nil

@@ -5,6 +5,8 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/smartnumbers/smartmfa/internal/db"
@@ -44,10 +46,11 @@ func (s *Service) checkCode(ctx context.Context, q db.Querier, sess Session, u d
 	if !admitted {
 		return "", s.refusal(ctx, q, u.ID, now)
 	}
-	ok, reused, how := false, false, ""
+	ok, how := false, ""
+	var why error // why a code was refused, when more can be said than "wrong"
 	switch kind {
 	case codeTOTP:
-		ok, reused, err = s.checkTOTP(ctx, q, u, m, secret, code)
+		ok, why, err = s.checkTOTP(ctx, q, u, m, secret, code, n)
 		how = "authenticator code"
 	case codeRecovery:
 		if m.State == "active" {
@@ -60,8 +63,12 @@ func (s *Service) checkCode(ctx context.Context, q db.Querier, sess Session, u d
 	}
 	e := event{account: u.AccountID, actorID: u.ID, actor: u.Username, action: ActionCodeFailed, target: u,
 		detail: fmt.Sprintf("wrong code (%d in a row)", n)}
-	if reused {
+	var drift *ClockDriftError
+	switch {
+	case errors.Is(why, ErrCodeReused):
 		e.detail = fmt.Sprintf("%s (%d in a row)", detailReused, n)
+	case errors.As(why, &drift):
+		e.detail += "; " + driftDetail(drift, m.Period)
 	}
 	if err := s.audit(ctx, q, sess, e); err != nil {
 		return "", err
@@ -72,10 +79,41 @@ func (s *Service) checkCode(ctx context.Context, q db.Querier, sess Session, u d
 			return "", err
 		}
 	}
-	if reused {
-		return "", commitThen{ErrCodeReused}
+	if why != nil {
+		return "", commitThen{why}
 	}
 	return "", commitThen{ErrInvalidCode}
+}
+
+// driftDetail is the audit trail's account of a clock drift: the measure,
+// never the code. refusalOf reads it back.
+func driftDetail(d *ClockDriftError, period int) string {
+	dir := "ahead"
+	if !d.Ahead() {
+		dir = "behind"
+	}
+	steps := int64(d.Drift.Abs() / (time.Duration(period) * time.Second))
+	return fmt.Sprintf("the phone's clock is %v %s (%d steps)", d.Drift.Abs(), dir, steps)
+}
+
+var driftDetailRE = regexp.MustCompile(`the phone's clock is (\S+) (ahead|behind) \(\d+ steps\)$`)
+
+// refusalOf reads the detail of a failed-code audit event back into the
+// refusal it records (ErrCodeReused, a *ClockDriftError or ErrInvalidCode),
+// for the notice before an SSH login's next code prompt (ExternalStatus).
+func refusalOf(detail string) error {
+	if strings.HasPrefix(detail, detailReused) {
+		return ErrCodeReused
+	}
+	if m := driftDetailRE.FindStringSubmatch(detail); m != nil {
+		if d, err := time.ParseDuration(m[1]); err == nil {
+			if m[2] == "behind" {
+				d = -d
+			}
+			return &ClockDriftError{Drift: d}
+		}
+	}
+	return ErrInvalidCode
 }
 
 // refusal is the answer to a code the store refused unchecked: the user is
@@ -99,15 +137,62 @@ func (s *Service) refusal(ctx context.Context, q db.Querier, userID int64, now t
 const detailReused = "code of a time step already used"
 
 // checkTOTP matches a code and advances the accepted step; of two processes
-// sending one code, AcceptStep lets exactly one through. reused says the
-// code matched a step already used: a replay, or the same code typed twice.
-func (s *Service) checkTOTP(ctx context.Context, q db.Querier, u db.User, m db.MFA, secret []byte, code string) (ok, reused bool, err error) {
-	step, ok, err := matchTOTP(secret, code, s.now(), totpParams{Digits: m.Digits, Period: m.Period, Alg: Algorithm(m.Algorithm)}, m.LastStep)
-	if err != nil || !ok {
-		return false, err == nil && step != 0, err
+// sending one code, AcceptStep lets exactly one through. A refused code comes
+// back with why: ErrCodeReused for a code of a step already used (a replay,
+// or the same code typed twice), a *ClockDriftError for a code a phone with
+// a wrong clock would show (see explainDrift), nil for a wrong one. failures
+// is the count of wrong codes in a row, this one included.
+func (s *Service) checkTOTP(ctx context.Context, q db.Querier, u db.User, m db.MFA, secret []byte, code string,
+	failures int) (ok bool, why error, err error) {
+	now := s.now()
+	p := totpParams{Digits: m.Digits, Period: m.Period, Alg: Algorithm(m.Algorithm)}
+	step, ok, err := matchTOTP(secret, code, now, p, m.LastStep)
+	switch {
+	case err != nil:
+		return false, nil, err
+	case !ok && step != 0:
+		return false, ErrCodeReused, nil
+	case !ok:
+		why, err := explainDrift(secret, code, now, p, m.LastStep, failures)
+		return false, why, err
 	}
 	ok, err = db.AcceptStep(ctx, q, u.ID, step)
-	return ok, err == nil && !ok, err
+	if err != nil || ok {
+		return ok, nil, err
+	}
+	return false, ErrCodeReused, nil
+}
+
+// explainDrift looks a refused TOTP code up to driftSearch steps either side
+// of now, beyond the accepted window, and returns a *ClockDriftError when it
+// is the code of one of those steps; nil otherwise. It never accepts the code
+// and never moves the last accepted step: a clock that is off is the user's
+// to fix, and moving the step to a later one would refuse their right codes.
+//
+// It is no oracle for a guesser beyond the normal check. It runs only for a
+// well-formed code that has already failed that check and whose attempt was
+// reserved and counted before anything was checked (db.ReserveMFAAttempt), so
+// it adds no attempt and the lock and the disabling after disableMFAAfter
+// apply unchanged. What it could add is the knowledge that a guess is the
+// code of a later step, to be sent again when that step comes: so a later
+// step is explained only for the first lockAfter wrong codes in a row. The
+// count goes back to zero only on a success, which a guesser does not have,
+// so they get at most lockAfter such answers between two of the user's own
+// sign-ins, each worth driftSearch-totpSkew steps against the up to
+// disableMFAAfter guesses of 2*totpSkew+1 steps the normal check allows. An
+// earlier step is always explained: its code will never be accepted again
+// (steps only move forward), and one at or before the last accepted step is
+// not explained at all, since that code was seen before (typed again, not a
+// clock).
+func explainDrift(secret []byte, code string, now time.Time, p totpParams, lastStep int64, failures int) (why, err error) {
+	d, ok, err := driftTOTP(secret, code, now, p)
+	if err != nil || !ok {
+		return nil, err
+	}
+	if d > 0 && failures > lockAfter || d < 0 && timeStep(now, p.Period)+d <= lastStep {
+		return nil, nil
+	}
+	return &ClockDriftError{Drift: time.Duration(d) * time.Duration(p.Period) * time.Second}, nil
 }
 
 // spendRecoveryCode marks a matching unused recovery code used and takes

@@ -147,7 +147,8 @@ func (s *setup) enrolled(msg enrolledMsg) tea.Cmd {
 	case msg.err != nil:
 		in := s.f.get(s.input)
 		in.err = s.c.describe(msg.err)
-		if errors.Is(msg.err, core.ErrInvalidCode) {
+		var drift *core.ClockDriftError
+		if errors.Is(msg.err, core.ErrInvalidCode) && !errors.As(msg.err, &drift) {
 			in.err = "That code is not valid. Check the account in the app and the phone's time, then try again."
 		}
 		s.f.setValue(s.input, "")

@@ -42,6 +42,7 @@ func refused(err error) bool {
 func (c *Common) sentenceFor(err error) string {
 	var locked *core.LockedError
 	var in *core.InputError
+	var drift *core.ClockDriftError
 	switch {
 	case err == nil:
 		return ""
@@ -59,6 +60,8 @@ func (c *Common) sentenceFor(err error) string {
 		return "Invalid username or password."
 	case errors.Is(err, core.ErrCodeReused):
 		return "That code was just used. Wait for the next code in your app."
+	case errors.As(err, &drift):
+		return drift.Error() // core's sentence: how far off the phone's clock is, and what to do
 	case errors.Is(err, core.ErrInvalidCode):
 		return "That code is not valid. Check the app and try again."
 	case errors.Is(err, core.ErrNotFound):
