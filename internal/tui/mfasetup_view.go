@@ -81,7 +81,7 @@ func (s *setup) textView(w int, noQR bool) string {
 	b.WriteString(st.Key.Render(wrap(s.en.SetupKey, w)) + "\n\n")
 	b.WriteString(wrap("Then enter the code the app shows:", w) + "\n")
 	b.WriteString(s.f.fieldViewIn(s.input, 4, setupInputWidth, w) + "\n\n")
-	b.WriteString(strings.TrimPrefix(s.f.buttonsView(s.submit, s.cancel), "  "))
+	b.WriteString(strings.TrimPrefix(s.f.buttonsView(s.submit, s.cancel, s.later), "  "))
 	if s.busy {
 		b.WriteString("  " + st.Hint.Render("Checking…"))
 	}
