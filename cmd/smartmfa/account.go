@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,7 +18,9 @@ type jsonAccount struct {
 	ID         int64  `json:"id"`
 	Name       string `json:"name"`
 	RequireMFA bool   `json:"require_mfa"`
-	CreatedAt  string `json:"created_at"`
+	// RequireMFAFrom is the enrolment deadline, when there is one.
+	RequireMFAFrom string `json:"require_mfa_from,omitempty"`
+	CreatedAt      string `json:"created_at"`
 }
 
 // jsonAccountDetails is `account show --json`: the account and its counts.
@@ -31,7 +36,20 @@ type jsonAccountDetails struct {
 // toJSONAccount is the one place an account becomes JSON, so every command
 // prints the same shape.
 func toJSONAccount(ac core.Account) jsonAccount {
-	return jsonAccount{ID: ac.ID, Name: jsonText(ac.Name), RequireMFA: ac.RequireMFA, CreatedAt: jsonTime(ac.CreatedAt)}
+	out := jsonAccount{ID: ac.ID, Name: jsonText(ac.Name), RequireMFA: ac.RequireMFA, CreatedAt: jsonTime(ac.CreatedAt)}
+	if !ac.RequireMFAFrom.IsZero() {
+		out.RequireMFAFrom = jsonTime(ac.RequireMFAFrom)
+	}
+	return out
+}
+
+// requireMFAText is an account's requirement in a table: "on", "off", or
+// "on from 2026-12-06 00:00 UTC" while its enrolment deadline is ahead.
+func requireMFAText(ac core.Account, now time.Time) string {
+	if ac.RequireMFA && ac.RequireMFAFrom.After(now) {
+		return "on from " + ac.RequireMFAFrom.Format("2006-01-02 15:04 MST")
+	}
+	return onOff(ac.RequireMFA)
 }
 
 // accountCommand groups the account commands: the operator's side of the
@@ -128,7 +146,7 @@ func (a *app) accountListCommand() *cobra.Command {
 		}
 		t := newTable(a.stdout, "NAME", "REQUIRE MFA", "CREATED")
 		for _, ac := range accounts {
-			t.row(clean(ac.Name, colName), onOff(ac.RequireMFA), tableTime(ac.CreatedAt))
+			t.row(clean(ac.Name, colName), requireMFAText(ac, time.Now()), tableTime(ac.CreatedAt))
 		}
 		return t.flush()
 	})
@@ -158,7 +176,7 @@ func (a *app) accountShowCommand() *cobra.Command {
 		}
 		t := newTable(a.stdout, "FIELD", "VALUE")
 		t.row("name", clean(d.Name, colName))
-		t.row("require mfa", onOff(d.RequireMFA))
+		t.row("require mfa", requireMFAText(d.Account, time.Now()))
 		t.row("users", fmt.Sprintf("%d (%d enabled, %s)", d.Users, d.Enabled, plural(d.Admins, "administrator", "administrators")))
 		t.row("with mfa", d.WithMFA)
 		t.row("without mfa", plural(d.WithoutMFA, "enabled user", "enabled users"))
@@ -177,12 +195,23 @@ func (a *app) accountRequireMFACommand() *cobra.Command {
 		Short: "Require MFA for every user of an account, or stop requiring it",
 		Long: `Require multi-factor authentication for every user of an account (on) or
 stop requiring it (off). Users without MFA are sent to MFA setup at their next
-login and can do nothing else until they set it up.`,
+login and can do nothing else until they set it up.
+
+With --grace or --from, MFA is required from a deadline: until then users
+without MFA are shown MFA setup at login but may choose "Later", and SSH logins
+(pam-verify) let them in without a code; from the deadline on they are forced
+as without one. --grace 7d sets the deadline 7 days from now; --from
+2026-12-31 sets it at the start of that day, UTC.`,
 		Args: exactArgs("NAME", "on|off"),
 	}
 	var on bool
+	var grace, fromText string
+	var from time.Time
 	c.PreRunE = func(_ *cobra.Command, args []string) (err error) {
-		on, err = parseOnOff("the MFA requirement", args[1])
+		if on, err = parseOnOff("the MFA requirement", args[1]); err != nil {
+			return err
+		}
+		from, err = parseDeadline(on, grace, fromText, time.Now())
 		return err
 	}
 	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
@@ -190,13 +219,18 @@ login and can do nothing else until they set it up.`,
 		if err != nil {
 			return err
 		}
-		without, err := svc.SetRequireMFA(ctx, op, ac.ID, on)
+		without, err := svc.SetRequireMFAFrom(ctx, op, ac.ID, on, from)
 		if err != nil {
 			return err
 		}
 		name, users := quote(ac.Name), plural(without, "enabled user has", "enabled users have")
+		wasGrace := ac.RequireMFA && ac.RequireMFAFrom.After(time.Now())
 		switch {
-		case on && ac.RequireMFA:
+		case on && !from.IsZero():
+			when := from.Format("2006-01-02 15:04 MST")
+			_, err = fmt.Fprintf(a.stdout, "account %s requires MFA from %s (%s); %s no MFA yet and may postpone MFA setup until then\n",
+				name, when, plural(core.DaysLeft(from, time.Now()), "day left", "days left"), users)
+		case on && ac.RequireMFA && !wasGrace:
 			_, err = fmt.Fprintf(a.stdout, "account %s already requires MFA; %s no MFA yet and go to MFA setup at their next login\n", name, users)
 		case on:
 			_, err = fmt.Fprintf(a.stdout, "account %s now requires MFA; %s no MFA yet and will be sent to MFA setup at their next login\n", name, users)
@@ -207,5 +241,49 @@ login and can do nothing else until they set it up.`,
 		}
 		return err
 	})
+	c.Flags().StringVar(&grace, "grace", "", "require MFA only after this `period` (7d, or a duration such as 36h); until then users may postpone setup")
+	c.Flags().StringVar(&fromText, "from", "", "require MFA only from this `date` (YYYY-MM-DD, UTC); until then users may postpone setup")
 	return c
+}
+
+// parseDeadline reads --grace and --from into the enrolment deadline; zero
+// when neither is given.
+func parseDeadline(on bool, grace, from string, now time.Time) (time.Time, error) {
+	switch {
+	case grace == "" && from == "":
+		return time.Time{}, nil
+	case grace != "" && from != "":
+		return time.Time{}, usageError{"give --grace or --from, not both"}
+	case !on:
+		return time.Time{}, usageError{"--grace and --from go only with on: off stops requiring MFA at once"}
+	case from != "":
+		t, err := time.ParseInLocation(time.DateOnly, from, time.UTC)
+		if err != nil {
+			return time.Time{}, usageError{fmt.Sprintf("--from must be a date such as 2026-12-31 (YYYY-MM-DD, UTC), not %s", quote(from))}
+		}
+		if !t.After(now) {
+			return time.Time{}, usageError{fmt.Sprintf("--from %s is not in the future: leave it out to require MFA now", from)}
+		}
+		return t, nil
+	}
+	d, err := parseGrace(grace)
+	if err != nil {
+		return time.Time{}, usageError{fmt.Sprintf("--grace must be a number of days such as 7d, or a duration such as 36h, not %s", quote(grace))}
+	}
+	if d <= 0 {
+		return time.Time{}, usageError{fmt.Sprintf("--grace %s is not a period ahead: leave it out to require MFA now", grace)}
+	}
+	return now.Add(d).UTC(), nil
+}
+
+// parseGrace reads a grace period: whole days ("7d") or a Go duration ("36h").
+func parseGrace(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n > 3660 {
+			return 0, errors.New("not a number of days")
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
 }

@@ -137,3 +137,60 @@ func TestAccountRequireMFA(t *testing.T) {
 	e.fail(exitFailure, `no account named "ghost"`, "", "account", "require-mfa", "ghost", "on")
 	e.fail(exitFailure, `no account named "ghost"`, "", "account", "show", "ghost")
 }
+
+func TestAccountRequireMFADeadline(t *testing.T) {
+	e := newEnv(t)
+	e.createAccount("acme", "alice")
+	e.addUser("acme", "bob")
+
+	r := e.ok("", "account", "require-mfa", "acme", "on", "--grace", "7d")
+	if !strings.Contains(r.stdout, `account "acme" requires MFA from `) ||
+		!strings.Contains(r.stdout, "(7 days left); 2 enabled users have no MFA yet and may postpone MFA setup until then") {
+		t.Errorf("--grace 7d printed %q", r.stdout)
+	}
+	var d jsonAccountDetails
+	decode(t, e.ok("", "account", "show", "acme", "--json").stdout, &d)
+	if !d.RequireMFA || d.RequireMFAFrom == "" {
+		t.Errorf("after --grace 7d: %+v", d)
+	}
+	if r := e.ok("", "account", "show", "acme"); !strings.Contains(r.stdout, "on from ") {
+		t.Errorf("account show with a deadline printed %q", r.stdout)
+	}
+
+	next := time.Now().UTC().AddDate(0, 0, 30).Format(time.DateOnly)
+	r = e.ok("", "account", "require-mfa", "acme", "on", "--from", next)
+	if !strings.Contains(r.stdout, "requires MFA from "+next+" 00:00 UTC") {
+		t.Errorf("--from %s printed %q", next, r.stdout)
+	}
+	audit := e.ok("", "audit", "acme", "--json").stdout
+	if !strings.Contains(audit, "require MFA: true from ") || !strings.Contains(audit, "true from "+next) {
+		t.Errorf("the audit trail lacks the old and new deadlines:\n%s", audit)
+	}
+	// Requiring MFA at once ends the grace.
+	if r := e.ok("", "account", "require-mfa", "acme", "on"); !strings.Contains(r.stdout, "now requires MFA") {
+		t.Errorf("on after a deadline printed %q", r.stdout)
+	}
+	var now jsonAccountDetails
+	decode(t, e.ok("", "account", "show", "acme", "--json").stdout, &now)
+	if !now.RequireMFA || now.RequireMFAFrom != "" {
+		t.Errorf("the deadline stayed: %+v", now)
+	}
+
+	yesterday := time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"both flags", []string{"--grace", "7d", "--from", next}, "give --grace or --from, not both"},
+		{"a bad date", []string{"--from", "31/12/2026"}, `--from must be a date such as 2026-12-31 (YYYY-MM-DD, UTC), not "31/12/2026"`},
+		{"a past date", []string{"--from", yesterday}, "--from " + yesterday + " is not in the future"},
+		{"a bad grace", []string{"--grace", "a week"}, `--grace must be a number of days such as 7d`},
+		{"no grace", []string{"--grace", "0d"}, "--grace 0d is not a period ahead"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e.fail(exitUsage, c.want, "", append([]string{"account", "require-mfa", "acme", "on"}, c.args...)...)
+		})
+	}
+	e.fail(exitUsage, "--grace and --from go only with on", "", "account", "require-mfa", "acme", "off", "--grace", "7d")
+}

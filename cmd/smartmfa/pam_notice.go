@@ -37,12 +37,24 @@ func (a *app) pamNotice(ctx context.Context, req pamRequest, o pamOptions) pamOu
 	return pamOutcome{pamAccepted, ""}
 }
 
+// daysLeft is "1 day", "2 days".
+func daysLeft(n int) string {
+	if n == 1 {
+		return "1 day"
+	}
+	return fmt.Sprintf("%d days", n)
+}
+
 // noticeLines are the sentences of a notice; none for a user who has nothing
 // to be told, or who is no smartmfa user.
 func noticeLines(st core.ExternalStatus, hint string, now time.Time) []string {
 	switch {
 	case !st.Known, st.Enrolling:
 		return nil // pam-enrol's lines say what to do
+	case !st.HasMFA && !st.RequiredFrom.IsZero():
+		return []string{fmt.Sprintf("your account requires multi-factor authentication from %s (%s left):",
+			st.RequiredFrom.Format(time.DateOnly), daysLeft(st.DaysLeft)),
+			"press Enter at the prompt for now, and set it up with " + hint + "."}
 	case !st.HasMFA && st.RequireMFA:
 		return []string{"your account requires multi-factor authentication and you have not set it up:",
 			"set it up with " + hint + ", then log in here again."}

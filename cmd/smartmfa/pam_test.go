@@ -451,6 +451,12 @@ func TestNoticeLines(t *testing.T) {
 		{"required", core.ExternalStatus{Known: true, RequireMFA: true},
 			[]string{"your account requires multi-factor authentication and you have not set it up:",
 				"set it up with ssh -p 2222 jump, then log in here again."}},
+		{"required from a deadline", core.ExternalStatus{Known: true, RequireMFA: true, RequiredFrom: now.AddDate(0, 0, 3), DaysLeft: 3},
+			[]string{"your account requires multi-factor authentication from 2030-01-04 (3 days left):",
+				"press Enter at the prompt for now, and set it up with ssh -p 2222 jump."}},
+		{"one day left", core.ExternalStatus{Known: true, RequireMFA: true, RequiredFrom: now.Add(time.Hour), DaysLeft: 1},
+			[]string{"your account requires multi-factor authentication from 2030-01-01 (1 day left):",
+				"press Enter at the prompt for now, and set it up with ssh -p 2222 jump."}},
 	} {
 		got := noticeLines(c.st, "ssh -p 2222 jump", now)
 		if strings.Join(got, "|") != strings.Join(c.want, "|") {

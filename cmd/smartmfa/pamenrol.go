@@ -110,6 +110,10 @@ func enrolLines(en *core.ExternalEnrollment, inkDark bool, now time.Time) []stri
 		return []string{"smartmfa: too many wrong codes: ask an administrator to remove your MFA set-up."}
 	}
 	first := "smartmfa: your account requires MFA: set it up now."
+	if !st.RequiredFrom.IsZero() {
+		first = fmt.Sprintf("smartmfa: set up MFA before %s (%s left), or press Enter to skip.",
+			st.RequiredFrom.Format(time.DateOnly), daysLeft(st.DaysLeft))
+	}
 	var drift *core.ClockDriftError
 	switch {
 	case !st.LockedUntil.IsZero():

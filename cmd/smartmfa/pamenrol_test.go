@@ -356,6 +356,8 @@ func TestEnrolLines(t *testing.T) {
 			"smartmfa: your phone's clock is about 5 minutes behind: set automatic time.", 21, 80},
 		{"locked", "bob", core.ExternalStatus{LastRefusal: core.ErrInvalidCode, LockedUntil: now.Add(90 * time.Second)},
 			"smartmfa: too many wrong codes: wait 1m30s, then try again.", 21, 80},
+		{"before the deadline", "abcdefghijklmnopqr", core.ExternalStatus{RequiredFrom: now.AddDate(0, 0, 10), DaysLeft: 10},
+			"smartmfa: set up MFA before 2030-01-11 (10 days left), or press Enter to skip.", 21, 80},
 		{"disabled", "bob", core.ExternalStatus{MFADisabled: true},
 			"smartmfa: too many wrong codes: ask an administrator to remove your MFA set-up.", 1, 79},
 	} {

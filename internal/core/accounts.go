@@ -14,7 +14,11 @@ type Account struct {
 	ID         int64
 	Name       string
 	RequireMFA bool
-	CreatedAt  time.Time
+	// RequireMFAFrom is the enrolment deadline: until it, users without MFA
+	// are shown the set-up but may postpone it; zero means none (MFA is
+	// required at once where RequireMFA is set).
+	RequireMFAFrom time.Time
+	CreatedAt      time.Time
 }
 
 // AccountDetails adds the counts the account page shows.
@@ -25,6 +29,9 @@ type AccountDetails struct {
 	WithMFA    int // users with active MFA
 	WithoutMFA int // enabled users without active MFA: redirected when MFA is required
 	Admins     int // enabled administrators
+	// Grace is the enrolment deadline while it is still ahead (users without
+	// MFA may postpone its set-up); zero otherwise.
+	Grace MFAGrace
 }
 
 // NewAccount is an account to create with its first user, an administrator.
@@ -34,7 +41,40 @@ type NewAccount struct {
 }
 
 func toAccount(a db.Account) Account {
-	return Account{ID: a.ID, Name: a.Name, RequireMFA: a.RequireMFA, CreatedAt: time.Unix(0, a.CreatedAt).UTC()}
+	out := Account{ID: a.ID, Name: a.Name, RequireMFA: a.RequireMFA, CreatedAt: time.Unix(0, a.CreatedAt).UTC()}
+	if a.RequireMFAFrom != 0 {
+		out.RequireMFAFrom = time.Unix(0, a.RequireMFAFrom).UTC()
+	}
+	return out
+}
+
+// MFAGrace is the time a user without MFA has left to set it up, where their
+// account requires MFA from a deadline still ahead.
+type MFAGrace struct {
+	Until    time.Time // the deadline: from it on, set-up is forced
+	DaysLeft int       // whole days until it, a part day counted as one: at least 1
+}
+
+// mfaGrace reports whether users without MFA of acct may still postpone its
+// set-up at now: the account requires MFA and its deadline is after now. At
+// the deadline itself set-up is forced.
+func mfaGrace(acct db.Account, now time.Time) (MFAGrace, bool) {
+	if !acct.RequireMFA || acct.RequireMFAFrom <= now.UnixNano() {
+		return MFAGrace{}, false
+	}
+	until := time.Unix(0, acct.RequireMFAFrom).UTC()
+	return MFAGrace{Until: until, DaysLeft: DaysLeft(until, now)}, true
+}
+
+// DaysLeft is how many days are left before until, a part day counted as a
+// whole one (23 hours left is "1 day left", 24 hours and a second is 2), so
+// that a deadline still ahead never shows 0; 0 once until has come.
+func DaysLeft(until, now time.Time) int {
+	d := until.Sub(now)
+	if d <= 0 {
+		return 0
+	}
+	return int((d + 24*time.Hour - 1) / (24 * time.Hour))
 }
 
 // accountKey is the key under which account names are unique: NFC, full case
@@ -201,15 +241,34 @@ func (s *Service) AccountDetails(ctx context.Context, sess Session, accountID in
 		return AccountDetails{}, translate(err)
 	}
 	c, err := db.CountAccountUsers(ctx, s.db, accountID)
+	grace, _ := mfaGrace(a, s.now())
 	return AccountDetails{Account: toAccount(a), Users: c.Users, Enabled: c.Active, WithMFA: c.WithMFA,
-		WithoutMFA: c.WithoutMFA, Admins: c.Admins}, translate(err)
+		WithoutMFA: c.WithoutMFA, Admins: c.Admins, Grace: grace}, translate(err)
 }
 
-// SetRequireMFA turns the account's MFA requirement on or off. It returns how
-// many enabled users have no MFA yet: they go to MFA setup at their next login.
+// SetRequireMFA turns the account's MFA requirement on or off, at once. It
+// returns how many enabled users have no MFA yet: they go to MFA setup at
+// their next login.
 func (s *Service) SetRequireMFA(ctx context.Context, sess Session, accountID int64, on bool) (int, error) {
+	return s.SetRequireMFAFrom(ctx, sess, accountID, on, time.Time{})
+}
+
+// SetRequireMFAFrom turns the account's MFA requirement on or off with an
+// enrolment deadline: with from zero MFA is required at once; with from ahead,
+// users without MFA are shown the set-up at login but may postpone it until
+// from. from must be in the future, and only goes with on. It returns how many
+// enabled users have no MFA yet: the users the requirement (and its deadline)
+// affects.
+func (s *Service) SetRequireMFAFrom(ctx context.Context, sess Session, accountID int64, on bool, from time.Time) (int, error) {
 	if err := s.admin(ctx, s.db, sess, accountID); err != nil {
 		return 0, err
+	}
+	if err := checkMFADeadline(on, from, s.now()); err != nil {
+		return 0, err
+	}
+	var fromNanos int64
+	if !from.IsZero() {
+		fromNanos = from.UnixNano()
 	}
 	var c db.AccountCounts
 	err := s.tx(ctx, func(q db.Querier) error {
@@ -222,14 +281,39 @@ func (s *Service) SetRequireMFA(ctx context.Context, sess Session, accountID int
 			return err
 		}
 		a, err := db.AccountByID(ctx, q, accountID)
-		if err != nil || a.RequireMFA == on {
+		if err != nil || a.RequireMFA == on && a.RequireMFAFrom == fromNanos {
 			return err
 		}
-		if err := db.SetRequireMFA(ctx, q, accountID, on); err != nil {
+		if err := db.SetRequireMFAFrom(ctx, q, accountID, on, fromNanos); err != nil {
 			return err
 		}
-		detail := fmt.Sprintf("require MFA: %t -> %t; %d enabled users without MFA", a.RequireMFA, on, c.WithoutMFA)
+		detail := fmt.Sprintf("require MFA: %s -> %s; %d enabled users without MFA",
+			describePolicy(a.RequireMFA, a.RequireMFAFrom), describePolicy(on, fromNanos), c.WithoutMFA)
 		return s.audit(ctx, q, sess, event{account: accountID, action: ActionRequireMFA, detail: detail})
 	})
 	return c.WithoutMFA, err
+}
+
+// checkMFADeadline refuses a deadline that is not ahead, or one given with
+// the requirement off.
+func checkMFADeadline(on bool, from, now time.Time) error {
+	switch {
+	case from.IsZero():
+		return nil
+	case !on:
+		return inputErr("date", "from which MFA is required goes only with requiring MFA")
+	case !from.After(now):
+		return inputErr("date", "%s is not in the future: leave it empty to require MFA now",
+			from.UTC().Format(time.DateOnly))
+	}
+	return nil
+}
+
+// describePolicy is an account's MFA requirement as the audit trail says it:
+// "true", "false", or "true from 2026-12-06 00:00 UTC".
+func describePolicy(on bool, from int64) string {
+	if !on || from == 0 {
+		return fmt.Sprint(on)
+	}
+	return "true from " + time.Unix(0, from).UTC().Format("2006-01-02 15:04 MST")
 }

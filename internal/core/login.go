@@ -250,3 +250,58 @@ func (s *Service) activeMFA(ctx context.Context, q db.Querier, sess Session) (db
 	}
 	return u, m, nil
 }
+
+// SetupGrace reports, for a session at StageSetupMFA, whether its user may
+// still postpone setting up MFA: their account requires it from a deadline
+// that is still ahead. ok false means the set-up is forced.
+func (s *Service) SetupGrace(ctx context.Context, sess Session) (grace MFAGrace, ok bool, err error) {
+	if sess.stage != StageSetupMFA || sess.operator {
+		return MFAGrace{}, false, nil
+	}
+	acct, err := db.AccountByID(ctx, s.db, sess.accountID)
+	if err != nil {
+		return MFAGrace{}, false, translate(err)
+	}
+	grace, ok = mfaGrace(acct, s.now())
+	return grace, ok, nil
+}
+
+// SkipMFASetup signs in a session at StageSetupMFA without MFA, while its
+// account's enrolment deadline is still ahead ("Later" on the set-up page);
+// from the deadline on it returns ErrMFARequired and the session stays where
+// it was. The user is sent to the set-up again at their next login.
+func (s *Service) SkipMFASetup(ctx context.Context, sess Session) (Session, error) {
+	out := sess
+	err := s.tx(ctx, func(q db.Querier) error {
+		u, err := s.current(ctx, q, sess, StageSetupMFA)
+		if err != nil || sess.operator {
+			return cmpErr(err, ErrForbidden)
+		}
+		if u.MFAState == "active" {
+			return ErrForbidden // set up meanwhile: that session moved on by itself
+		}
+		acct, err := db.AccountByID(ctx, q, u.AccountID)
+		if err != nil {
+			return err
+		}
+		grace, ok := mfaGrace(acct, s.now())
+		if !ok {
+			return ErrMFARequired
+		}
+		out.stage = StageSignedIn
+		return s.signedIn(ctx, q, out, u, fmt.Sprintf("MFA setup postponed (%s left, required from %s)",
+			plural(grace.DaysLeft, "day"), grace.Until.Format("2006-01-02 15:04 MST")))
+	})
+	if err != nil {
+		return sess, err
+	}
+	return out, nil
+}
+
+// plural is "1 day", "2 days".
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}

@@ -51,6 +51,7 @@ const (
 	PassedNoMFA                               // no MFA, and the account does not require it
 	PassedUnknown                             // no such user, and AllowUnknown
 	PassedEnrolled                            // the first code of the set-up pam-enrol showed: MFA is now active
+	PassedGrace                               // no MFA, required by the account only from a deadline still ahead
 )
 
 func (v ExternalVerdict) String() string {
@@ -65,6 +66,8 @@ func (v ExternalVerdict) String() string {
 		return "not a smartmfa user, allowed"
 	case PassedEnrolled:
 		return "authenticator code, MFA set up"
+	case PassedGrace:
+		return "no MFA, required by the account from a later date"
 	}
 	return "refused"
 }
@@ -89,8 +92,9 @@ const pamPrefix = "pam:"
 // VerifyExternalCode checks the second factor of a user whom another program
 // has already authenticated. A user with MFA must give a current code or an
 // unused recovery code; a user without MFA passes only where their account
-// does not require it, or with the first code of the set-up that
-// BeginExternalEnrollment showed them, which activates their MFA and the
+// does not require it, or requires it from a deadline still ahead (PassedGrace),
+// or with the first code of the set-up that BeginExternalEnrollment showed
+// them, which activates their MFA and the
 // recovery codes shown last; an unknown or disabled user is refused. It returns why
 // the check passed, or why not: the code's own errors as the console gets
 // them, ErrMFARequired, ErrUnknownUser, ErrUserDisabled, or ErrUnavailable
@@ -130,13 +134,22 @@ func (s *Service) VerifyExternalCode(ctx context.Context, c ExternalCheck) (Exte
 		if err != nil {
 			return err
 		}
+		detail := ""
 		if u.MFAState != "active" {
 			enrolling, err := externalEnrolling(ctx, q, u)
+			grace, inGrace := mfaGrace(acct, s.now())
 			switch {
 			case err != nil:
 				return err
 			case !acct.RequireMFA:
 				verdict = PassedNoMFA
+			case inGrace && (!enrolling || codeErr != nil):
+				// Before the deadline a user without MFA passes as if it were
+				// not required; one who typed the first code of a set-up
+				// pam-enrol showed finishes it below.
+				verdict = PassedGrace
+				detail = fmt.Sprintf(" (%s left, required from %s)", plural(grace.DaysLeft, "day"),
+					grace.Until.Format("2006-01-02 15:04 MST"))
 			case !enrolling:
 				return refuse(ErrMFARequired, "SSH login: the account requires MFA and the user has none")
 			default:
@@ -162,7 +175,7 @@ func (s *Service) VerifyExternalCode(ctx context.Context, c ExternalCheck) (Exte
 			}
 		}
 		return s.audit(ctx, q, sess, event{account: u.AccountID, action: ActionLogin, target: u,
-			detail: "SSH login: " + verdict.String()})
+			detail: "SSH login: " + verdict.String() + detail})
 	})
 	if err != nil {
 		return 0, attemptErr(err)
@@ -189,7 +202,7 @@ type ExternalStatus struct {
 	Known       bool      // a smartmfa user, enabled
 	HasMFA      bool      // MFA active: a code is needed
 	Enrolling   bool      // a set-up shown at SSH login (pam-enrol) awaits its first code
-	RequireMFA  bool      // the account requires MFA
+	RequireMFA  bool      // the account requires MFA (perhaps only from RequiredFrom)
 	LockedUntil time.Time // zero when codes are not locked
 	MFADisabled bool      // too many wrong codes: an administrator must remove MFA
 	// LastRefusal is why the user's latest code at an SSH login was refused
@@ -197,6 +210,12 @@ type ExternalStatus struct {
 	// their codes, within the last recentRefusal; else nil.
 	LastRefusal error
 	Failures    int // wrong codes in a row
+	// RequiredFrom is the account's enrolment deadline while it is still
+	// ahead and the user has no MFA: until it they pass without a code.
+	// DaysLeft counts the days to it (core.DaysLeft, at least 1). Zero
+	// otherwise.
+	RequiredFrom time.Time
+	DaysLeft     int
 }
 
 // recentRefusal is how long a refused code at an SSH login is worth telling
@@ -228,6 +247,9 @@ func (s *Service) ExternalStatus(ctx context.Context, username string) (External
 		return st, translate(err)
 	}
 	st.HasMFA, st.Enrolling = u.MFAState == "active", enrolling && acct.RequireMFA
+	if grace, ok := mfaGrace(acct, s.now()); ok && !st.HasMFA {
+		st.RequiredFrom, st.DaysLeft = grace.Until, grace.DaysLeft
+	}
 	if !st.HasMFA && !st.Enrolling {
 		return st, nil
 	}

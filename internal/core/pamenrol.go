@@ -56,6 +56,14 @@ func (s *Service) BeginExternalEnrollment(ctx context.Context, username, source 
 		}
 		sess := Session{userID: u.ID, accountID: u.AccountID, username: u.Username, source: source}
 		en := &ExternalEnrollment{Status: ExternalStatus{Known: true, RequireMFA: true, Enrolling: true}}
+		acct, err := db.AccountByID(ctx, q, u.AccountID)
+		if err != nil {
+			return err
+		}
+		if g, ok := mfaGrace(acct, s.now()); ok {
+			// Before the deadline an empty answer passes (VerifyExternalCode).
+			en.Status.RequiredFrom, en.Status.DaysLeft = g.Until, g.DaysLeft
+		}
 		var secret []byte
 		if u.MFAState == "pending" {
 			m, err := db.MFAByUser(ctx, q, u.ID)

@@ -17,14 +17,17 @@ type Account struct {
 	ID         int64
 	Name       string
 	RequireMFA bool
-	CreatedAt  int64
+	// RequireMFAFrom is the enrolment deadline (Unix nanoseconds): until it,
+	// users without MFA may postpone its set-up; 0 is none.
+	RequireMFAFrom int64
+	CreatedAt      int64
 }
 
-const accountCols = `id, name, require_mfa, created_at`
+const accountCols = `id, name, require_mfa, require_mfa_from, created_at`
 
 func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
 	var a Account
-	err := row.Scan(&a.ID, &a.Name, &a.RequireMFA, &a.CreatedAt)
+	err := row.Scan(&a.ID, &a.Name, &a.RequireMFA, &a.RequireMFAFrom, &a.CreatedAt)
 	return a, Translate(err)
 }
 
@@ -112,9 +115,15 @@ func CountAccounts(ctx context.Context, q Querier) (int, error) {
 	return n, Translate(err)
 }
 
-// SetRequireMFA changes an account's MFA policy.
+// SetRequireMFA changes an account's MFA policy, with no enrolment deadline.
 func SetRequireMFA(ctx context.Context, q Querier, id int64, on bool) error {
-	return execOne(ctx, q, `UPDATE accounts SET require_mfa = ? WHERE id = ?`, on, id)
+	return SetRequireMFAFrom(ctx, q, id, on, 0)
+}
+
+// SetRequireMFAFrom changes an account's MFA policy and its enrolment
+// deadline (Unix nanoseconds; 0 for none).
+func SetRequireMFAFrom(ctx context.Context, q Querier, id int64, on bool, from int64) error {
+	return execOne(ctx, q, `UPDATE accounts SET require_mfa = ?, require_mfa_from = ? WHERE id = ?`, on, from, id)
 }
 
 // execOne runs a statement that must change exactly one row.

@@ -38,7 +38,7 @@ type copyTable struct {
 // schema holds only for itself (the search log, store_info) stays behind;
 // users gain search_text, the folded text PostgreSQL's search reads.
 var copyTables = []copyTable{
-	{name: "accounts", cols: "id, name, name_key, require_mfa, created_at", order: "id", serial: true},
+	{name: "accounts", cols: "id, name, name_key, require_mfa, require_mfa_from, created_at", order: "id", serial: true},
 	{name: "users", cols: "id, account_id, username, display_name, email, role, password_hash, disabled, " +
 		"created_at, updated_at, session_epoch, must_change_password, mfa_on", order: "id", serial: true,
 		extraPG: []string{"search_text", "search_grams"}},

@@ -2,7 +2,9 @@ package tui
 
 import (
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -24,10 +26,12 @@ type setup struct {
 	// enrolment: a new screen or a new enrolment starts with it hidden.
 	showLink bool
 	loaded   bool
-	failed   bool     // set-up could not start; the flash line says why
-	codes    []string // recovery codes, shown once after set-up
+	failed   bool // set-up could not start; the flash line says why
+	// graceUntil is the enrolment deadline while Later is shown.
+	graceUntil time.Time
+	codes      []string // recovery codes, shown once after set-up
 
-	input, submit, cancel, done int
+	input, submit, cancel, later, done int
 }
 
 func newSetup(c *Common) *setup {
@@ -35,8 +39,10 @@ func newSetup(c *Common) *setup {
 	s.input = s.f.text("Code", "123456", 9, false) // room for "123 456" and spaces around a paste
 	s.submit = s.f.button("Set up")
 	s.cancel = s.f.button("Cancel")
+	s.later = s.f.button("Later")
 	s.done = s.f.button("Done")
 	s.f.get(s.done).hidden = true
+	s.f.get(s.later).hidden = true // shown while the account's enrolment deadline is ahead
 	s.f.get(s.cancel).hidden = s.forced()
 	return s
 }
@@ -75,7 +81,44 @@ func confirmEnrollmentCmd(c *Common, code string) tea.Cmd {
 	}
 }
 
-func (s *setup) Init() tea.Cmd { return beginEnrollmentCmd(s.c) }
+// graceMsg says whether a forced set-up may still be postponed.
+type graceMsg struct {
+	stamp
+	grace core.MFAGrace
+	ok    bool
+	err   error
+}
+
+// skippedMsg is the answer to Later.
+type skippedMsg struct {
+	stamp
+	sess  core.Session
+	until time.Time
+	err   error
+}
+
+func setupGraceCmd(c *Common) tea.Cmd {
+	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
+	return func() tea.Msg {
+		g, ok, err := svc.SetupGrace(ctx, sess)
+		return graceMsg{stamp: st.answered(err), grace: g, ok: ok, err: err}
+	}
+}
+
+func skipSetupCmd(c *Common, until time.Time) tea.Cmd {
+	ctx, svc, sess, st := c.ctx, c.svc, c.sess, c.stamp()
+	return func() tea.Msg {
+		out, err := svc.SkipMFASetup(ctx, sess)
+		return skippedMsg{stamp: st.answered(err), sess: out, until: until, err: err}
+	}
+}
+
+func (s *setup) Init() tea.Cmd {
+	if s.forced() {
+		return tea.Batch(beginEnrollmentCmd(s.c), setupGraceCmd(s.c))
+	}
+	return beginEnrollmentCmd(s.c)
+}
 
 func (s *setup) Back() (tea.Cmd, bool) {
 	if s.forced() && s.codes == nil {
@@ -98,6 +141,29 @@ func (s *setup) Update(msg tea.Msg) (screen, tea.Cmd) {
 		s.qr = qrcode.HalfBlocks(s.en.URI, s.inkDark)
 	case enrolledMsg:
 		return s, s.enrolled(msg)
+	case graceMsg:
+		// A failure leaves Later hidden: the set-up stays forced, as it is
+		// without a deadline.
+		later := s.f.get(s.later)
+		later.hidden = msg.err != nil || !msg.ok || s.codes != nil
+		if !later.hidden {
+			later.label = fmt.Sprintf("Later (%s left)", usersCount(msg.grace.DaysLeft, "day", "days"))
+			s.graceUntil = msg.grace.Until
+			return s, flashCmd(fmt.Sprintf("Your account requires MFA from %s: set it up now or choose Later.",
+				msg.grace.Until.Format(time.DateOnly)), false)
+		}
+	case skippedMsg:
+		s.busy = false
+		if msg.err != nil {
+			if errors.Is(msg.err, core.ErrMFARequired) {
+				s.f.get(s.later).hidden = true
+				s.refocus()
+				return s, flashCmd("The date to set up MFA has come: set it up now.", true)
+			}
+			return s, flashCmd("Could not postpone set-up: "+s.c.describe(msg.err), true)
+		}
+		return s, sessionCmd(msg.sess, false, fmt.Sprintf("MFA set-up postponed: it is required from %s.",
+			msg.until.Format(time.DateOnly)))
 	case tea.KeyMsg:
 		if key.Matches(msg, s.c.keys.InvertQR) && s.c.st.Plain && s.qr != nil {
 			s.inkDark = !s.inkDark
@@ -114,6 +180,9 @@ func (s *setup) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, gotoCmd(scrMyMFA)
 		case ev == evPress && s.f.isFocused(s.cancel):
 			return s, gotoCmd(scrMyMFA)
+		case ev == evPress && s.f.isFocused(s.later) && !s.busy:
+			s.busy = true
+			return s, skipSetupCmd(s.c, s.graceUntil)
 		case ev == evSubmit, ev == evPress && s.f.isFocused(s.submit):
 			return s, s.confirm()
 		}
@@ -157,7 +226,7 @@ func (s *setup) enrolled(msg enrolledMsg) tea.Cmd {
 	}
 	s.en, s.qr, s.showLink = core.Enrollment{}, nil, false
 	s.codes = msg.codes
-	for _, i := range []int{s.input, s.submit, s.cancel} {
+	for _, i := range []int{s.input, s.submit, s.cancel, s.later} {
 		s.f.get(i).hidden = true
 	}
 	s.f.get(s.done).hidden = false

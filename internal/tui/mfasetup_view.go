@@ -165,7 +165,7 @@ func (s *setup) textView(w int, mode textMode) string {
 	}
 	b.WriteString(wrap("Then enter the code the app shows:", w) + "\n")
 	b.WriteString(s.f.fieldViewIn(s.input, 4, setupInputWidth, w) + "\n\n")
-	b.WriteString(strings.TrimPrefix(s.f.buttonsView(s.submit, s.cancel), "  "))
+	b.WriteString(strings.TrimPrefix(s.f.buttonsView(s.submit, s.cancel, s.later), "  "))
 	if s.busy {
 		b.WriteString("  " + st.Hint.Render("Checking…"))
 	}
