@@ -157,7 +157,7 @@ func rotateDetail(res RotateResult, addOnly bool, err error) string {
 	if res.Added {
 		fmt.Fprintf(&b, "added key %s", res.KeyID)
 	} else {
-		fmt.Fprintf(&b, "finished the rotation to key %s", res.KeyID)
+		fmt.Fprintf(&b, "resumed the rotation to key %s", res.KeyID)
 	}
 	if addOnly {
 		b.WriteString("; secrets not re-encrypted yet")
@@ -183,8 +183,29 @@ func (s *Service) lockKeys() (path string, unlock func(), err error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("%w: %s", ErrKeyMissing, path)
 	}
-	unlock, err = lockKeyDir(filepath.Dir(target))
-	return path, unlock, err
+	dir := filepath.Dir(target)
+	if unlock, err = lockKeyDir(dir); err != nil {
+		return "", nil, err
+	}
+	removeStaleKeyTemps(dir)
+	return path, unlock, nil
+}
+
+// keyTempPattern names the temporary files a key file is written to.
+const keyTempPattern = ".smartmfa-key-*"
+
+// removeStaleKeyTemps deletes the temporary key files that a write killed
+// before its rename left in dir: each is a copy of keys, which a rotation
+// after a leak must not leave lying about. A file younger than a minute may
+// be another process's first run creating its key file (file times are the
+// system's, so the system clock judges them).
+func removeStaleKeyTemps(dir string) {
+	matches, _ := filepath.Glob(filepath.Join(dir, keyTempPattern))
+	for _, m := range matches {
+		if fi, err := os.Lstat(m); err == nil && fi.Mode().IsRegular() && time.Since(fi.ModTime()) > time.Minute {
+			_ = os.Remove(m)
+		}
+	}
 }
 
 // addKey writes the key file again with a new random key in front, and
@@ -347,7 +368,7 @@ func writeKeyFile(path string, entries []keyEntry, like os.FileInfo) error {
 		return fmt.Errorf("%w: %s", ErrKeyMissing, path)
 	}
 	dir := filepath.Dir(target)
-	tmp, err := os.CreateTemp(dir, ".smartmfa-key-*")
+	tmp, err := os.CreateTemp(dir, keyTempPattern)
 	if err != nil {
 		return fmt.Errorf("the key file %s cannot be written (check that its directory is writable)", path)
 	}

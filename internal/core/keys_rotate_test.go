@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -144,11 +145,37 @@ func TestKeyRotationResumes(t *testing.T) {
 	if err != nil || done.Added || done.KeyID != added.KeyID || done.Reencrypted != 2 {
 		t.Fatalf("rerun = %+v, %v; want the rotation to %s finished", done, err, added.KeyID)
 	}
-	if ev := w.lastAudit(); !strings.Contains(ev.Detail, "finished the rotation to key "+added.KeyID) {
+	if ev := w.lastAudit(); !strings.Contains(ev.Detail, "resumed the rotation to key "+added.KeyID) {
 		t.Errorf("audit of the rerun: %q", ev.Detail)
 	}
 	w.signIn("alice", w.secrets["alice"])
 	w.signIn("bob", w.secrets["bob"])
+}
+
+// TestKeyRotationRemovesStaleTemps deletes the temporary key file a killed
+// write left behind, and not one that another process may be writing now.
+func TestKeyRotationRemovesStaleTemps(t *testing.T) {
+	w := newWorld(t)
+	dir := filepath.Dir(w.keyPath)
+	stale, fresh := filepath.Join(dir, ".smartmfa-key-123"), filepath.Join(dir, ".smartmfa-key-456")
+	for _, f := range []string{stale, fresh} {
+		if err := os.WriteFile(f, []byte("smartmfa-key-v1 x y\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * time.Minute)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.RotateKey(w.ctx, LocalOperator("local:test"), RotateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the stale temporary key file stayed: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("a fresh temporary key file was removed: %v", err)
+	}
 }
 
 // TestKeyRotationLeavesUnreadable skips a secret that no key decrypts,
