@@ -96,7 +96,7 @@ Exit status: 0 on success, 1 on failure, 2 on a wrong command line.`,
 	pf.StringVar(&a.issuer, "issuer", core.DefaultIssuer, "`name` that authenticator apps show for this service")
 
 	root.AddCommand(a.accountCommand(), a.userCommand(), a.auditCommand(), a.demoCommand(), a.copyCommand(), a.serveCommand(),
-		a.pamVerifyCommand(), a.pamEnrolCommand(), a.sshdCheckCommand(), a.versionCommand())
+		a.pamVerifyCommand(), a.pamEnrolCommand(), a.sshdCheckCommand(), a.keyCommand(), a.versionCommand())
 	return root
 }
 
