@@ -100,14 +100,11 @@ func matchTOTP(key []byte, code string, now time.Time, p totpParams, lastStep in
 	cur := timeStep(now, p.Period)
 	// Newest first: of two matching steps the later one is recorded.
 	for s := cur + totpSkew; s >= cur-totpSkew; s-- {
-		if s < 0 {
-			continue
-		}
-		want, err := hotp(key, uint64(s), p.Digits, p.Alg)
+		match, err := stepMatches(key, code, s, p)
 		if err != nil {
 			return 0, false, err
 		}
-		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+		if match {
 			if s <= lastStep {
 				return s, false, nil // replay: this step, or a later one, was used
 			}
@@ -115,6 +112,16 @@ func matchTOTP(key []byte, code string, now time.Time, p totpParams, lastStep in
 		}
 	}
 	return 0, false, nil
+}
+
+// stepMatches says whether code is the code of step s (none before step 0),
+// compared in constant time.
+func stepMatches(key []byte, code string, s int64, p totpParams) (bool, error) {
+	if s < 0 {
+		return false, nil
+	}
+	want, err := hotp(key, uint64(s), p.Digits, p.Alg)
+	return err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1, err
 }
 
 // driftSearch is how many steps either side of now a code that failed is
@@ -131,14 +138,11 @@ func driftTOTP(key []byte, code string, now time.Time, p totpParams) (steps int6
 	cur := timeStep(now, p.Period)
 	for d := int64(totpSkew + 1); d <= driftSearch; d++ {
 		for _, s := range []int64{cur + d, cur - d} {
-			if s < 0 {
-				continue
-			}
-			want, err := hotp(key, uint64(s), p.Digits, p.Alg)
+			match, err := stepMatches(key, code, s, p)
 			if err != nil {
 				return 0, false, err
 			}
-			if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			if match {
 				return s - cur, true, nil
 			}
 		}
