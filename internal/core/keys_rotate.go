@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -301,106 +300,5 @@ func (s *Service) reencrypt(ctx context.Context, toID string, total int, res *Ro
 		}
 	}
 	slices.Sort(res.Unreadable)
-	return nil
-}
-
-// RetireKey removes a key from the key file once no stored secret uses it
-// (operator only). It refuses the key that encrypts new secrets, and a key
-// that still encrypts any secret: that would lose them.
-func (s *Service) RetireKey(ctx context.Context, sess Session, id string) error {
-	if !sess.operator {
-		return ErrForbidden
-	}
-	path, unlock, err := s.lockKeys()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	entries, fi, err := readKeyFile(path)
-	if err != nil {
-		return err
-	}
-	i := slices.IndexFunc(entries, func(e keyEntry) bool { return e.id == id })
-	switch {
-	case i < 0:
-		return fmt.Errorf("%w: the key file %s holds no key %s", ErrNotFound, path, id)
-	case i == 0:
-		return fmt.Errorf("%w: key %s is the current key; rotate to a new key first (smartmfa key rotate)", ErrKeyCurrent, id)
-	}
-	inUse := func() (int, error) {
-		counts, err := db.CountSecretsByKey(ctx, s.db)
-		for _, c := range counts {
-			if c.KeyID == id {
-				return c.Secrets, err
-			}
-		}
-		return 0, translate(err)
-	}
-	if n, err := inUse(); err != nil || n > 0 {
-		return cmpErr(err, fmt.Errorf("%w: key %s still encrypts %d secrets; run smartmfa key rotate to move them first", ErrKeyInUse, id, n))
-	}
-	if err := writeKeyFile(path, slices.Delete(slices.Clone(entries), i, i+1), fi); err != nil {
-		return err
-	}
-	// A process that read the file before the rotation may have stored a
-	// secret with the key since the count: put the key back rather than lose it.
-	if n, err := inUse(); err != nil || n > 0 {
-		if werr := writeKeyFile(path, entries, fi); werr != nil {
-			return fmt.Errorf("key %s was used again while it was retired, and putting it back failed: %w; restore the key file from its backup", id, werr)
-		}
-		return cmpErr(err, fmt.Errorf("%w: key %s was used again while it was retired; it stays; run smartmfa key rotate and retire it again", ErrKeyInUse, id))
-	}
-	if fresh, err := LoadKeyring(path); err == nil {
-		s.keys.take(fresh)
-	}
-	return s.tx(ctx, func(q db.Querier) error {
-		return s.audit(ctx, q, sess, event{action: ActionKeyRetired, detail: "retired key " + id})
-	})
-}
-
-// writeKeyFile replaces the key file with entries, atomically: a new file
-// with the old one's mode, owner and group, synced, renamed over the old one
-// (over the file a symbolic link names, so the link stays), then the
-// directory synced. A reader sees the old file or the new one, never half.
-func writeKeyFile(path string, entries []keyEntry, like os.FileInfo) error {
-	target, err := filepath.EvalSymlinks(path)
-	if err != nil {
-		return fmt.Errorf("%w: %s", ErrKeyMissing, path)
-	}
-	dir := filepath.Dir(target)
-	tmp, err := os.CreateTemp(dir, keyTempPattern)
-	if err != nil {
-		return fmt.Errorf("the key file %s cannot be written (check that its directory is writable)", path)
-	}
-	defer os.Remove(tmp.Name()) // gone already once renamed
-	var b strings.Builder
-	for _, e := range entries {
-		if !e.added.IsZero() {
-			fmt.Fprintf(&b, keyAddedTag+"\n", e.id, e.added.UTC().Format(time.RFC3339))
-		}
-		fmt.Fprintf(&b, "%s %s %s\n", keyFileTag, e.id, base64.StdEncoding.EncodeToString(e.key))
-	}
-	_, err = tmp.WriteString(b.String())
-	if err == nil {
-		err = tmp.Chmod(like.Mode().Perm())
-	}
-	if err == nil {
-		err = keepOwner(tmp, like)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), target)
-	}
-	if err == nil {
-		err = syncDir(dir)
-	}
-	if err != nil {
-		return fmt.Errorf("writing the key file %s: %w", path, err)
-	}
 	return nil
 }
