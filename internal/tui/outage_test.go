@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -137,4 +138,11 @@ func TestPostgresScreenStoreUnreachable(t *testing.T) {
 	p.key("esc", "right", "right", "enter")
 	p.waitFor(storeUnreachableText)
 	p.golden()
+}
+
+// TestMain drops the PostgreSQL database the outage tests made, if any.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	dbtest.DropDatabase()
+	os.Exit(code)
 }
