@@ -12,30 +12,15 @@ import (
 // Account page with its date and the set-up page with Later. Regenerate with
 // go test ./internal/tui -run TestScreensDeadline -update.
 func TestScreensDeadline(t *testing.T) {
-	// openAccount signs alice (with MFA) in and opens the Account page, with
-	// bob and carol without MFA.
-	openAccount := func(t *testing.T) *program {
-		e := newTestService(t)
-		admin := e.register()
-		e.addUser(admin, "bob", "Bob Builder", core.RoleUser)
-		e.addUser(admin, "carol", "Carol", core.RoleUser)
-		e.enroll("alice", adminPassword)
-		p := e.start(t, 80, 24)
-		p.login(e, "alice", adminPassword, true)
-		p.waitFor("10 left")
-		p.key("esc", "right", "enter")
-		p.waitFor("Require multi-factor")
-		return p
-	}
 	t.Run("account with a date", func(t *testing.T) {
-		p := openAccount(t)
+		p := startAccountPage(t)
 		p.key("space", "tab")
 		p.typeText("2030-01-08")
 		p.waitFor("from 2030-01-08 (7 days left)", "may choose Later")
 		p.golden()
 	})
 	t.Run("account with a bad date", func(t *testing.T) {
-		p := openAccount(t)
+		p := startAccountPage(t)
 		p.key("space", "tab")
 		p.typeText("2030-13-01")
 		p.key("enter")
@@ -43,7 +28,7 @@ func TestScreensDeadline(t *testing.T) {
 		p.golden()
 	})
 	t.Run("account saved with a date", func(t *testing.T) {
-		p := openAccount(t)
+		p := startAccountPage(t)
 		p.key("space", "tab")
 		p.typeText("2030-01-08")
 		p.key("enter")
@@ -89,4 +74,21 @@ func TestSetupLater(t *testing.T) {
 	if v := d.view(); strings.Contains(v, "Later") {
 		t.Errorf("Later shown at the deadline:\n%s", v)
 	}
+}
+
+// startAccountPage signs alice (with MFA) in and opens the Account page, with
+// bob and carol without MFA.
+func startAccountPage(t *testing.T) *program {
+	t.Helper()
+	e := newTestService(t)
+	admin := e.register()
+	e.addUser(admin, "bob", "Bob Builder", core.RoleUser)
+	e.addUser(admin, "carol", "Carol", core.RoleUser)
+	e.enroll("alice", adminPassword)
+	p := e.start(t, 80, 24)
+	p.login(e, "alice", adminPassword, true)
+	p.waitFor("10 left")
+	p.key("esc", "right", "enter")
+	p.waitFor("Require multi-factor")
+	return p
 }

@@ -151,22 +151,12 @@ func TestScreens(t *testing.T) {
 		p.golden()
 	})
 	t.Run("setup window too small", func(t *testing.T) {
-		e := newTestService(t)
-		e.register()
-		p := e.start(t, 70, 22)
-		p.login(e, "alice", adminPassword, false)
-		p.waitFor("[>Add<]")
-		p.key("enter")
+		_, p := startSetup(t, 70, 22)
 		p.waitFor("does not fit")
 		p.golden()
 	})
 	t.Run("setup wrong code", func(t *testing.T) {
-		e := newTestService(t)
-		e.register()
-		p := e.start(t, 80, 24)
-		p.login(e, "alice", adminPassword, false)
-		p.waitFor("[>Add<]")
-		p.key("enter")
+		_, p := startSetup(t, 80, 24)
 		p.waitFor("Setup key")
 		p.typeText("123456")
 		p.key("enter")
@@ -174,12 +164,7 @@ func TestScreens(t *testing.T) {
 		p.golden()
 	})
 	t.Run("setup code, phone clock behind", func(t *testing.T) {
-		e := newTestService(t)
-		e.register()
-		p := e.start(t, 80, 24)
-		p.login(e, "alice", adminPassword, false)
-		p.waitFor("[>Add<]")
-		p.key("enter")
+		e, p := startSetup(t, 80, 24)
 		key := p.waitForMatch(setupKeyRE)
 		p.typeText(totp(decodeKey(t, key), e.clock.Now().Add(-2*time.Minute)))
 		p.key("enter")
@@ -187,12 +172,7 @@ func TestScreens(t *testing.T) {
 		p.golden()
 	})
 	t.Run("recovery codes", func(t *testing.T) {
-		e := newTestService(t)
-		e.register()
-		p := e.start(t, 80, 24)
-		p.login(e, "alice", adminPassword, false)
-		p.waitFor("[>Add<]")
-		p.key("enter")
+		e, p := startSetup(t, 80, 24)
 		key := p.waitForMatch(setupKeyRE)
 		p.typeText(totp(decodeKey(t, key), e.clock.Now()))
 		p.key("enter")
@@ -212,16 +192,7 @@ func TestScreens(t *testing.T) {
 		p.golden()
 	})
 	t.Run("account", func(t *testing.T) {
-		e := newTestService(t)
-		admin := e.register()
-		e.addUser(admin, "bob", "Bob Builder", core.RoleUser)
-		e.addUser(admin, "carol", "Carol", core.RoleUser)
-		e.enroll("alice", adminPassword)
-		p := e.start(t, 80, 24)
-		p.login(e, "alice", adminPassword, true)
-		p.waitFor("10 left")
-		p.key("esc", "right", "enter")
-		p.waitFor("Require multi-factor")
+		p := startAccountPage(t)
 		p.key("space")
 		p.waitFor("after you save")
 		p.golden()
@@ -334,4 +305,17 @@ func TestScreens(t *testing.T) {
 		p.waitFor("less")
 		p.golden()
 	})
+}
+
+// startSetup registers alice, signs her in on a w x h terminal and opens the
+// MFA set-up, as the set-up screens' tests all begin.
+func startSetup(t *testing.T, w, h int) (*testEnv, *program) {
+	t.Helper()
+	e := newTestService(t)
+	e.register()
+	p := e.start(t, w, h)
+	p.login(e, "alice", adminPassword, false)
+	p.waitFor("[>Add<]")
+	p.key("enter")
+	return e, p
 }
