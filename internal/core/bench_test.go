@@ -143,33 +143,11 @@ func searchDB(b *testing.B) (*Service, map[string]Session) {
 	path := filepath.Join(os.TempDir(), fmt.Sprintf("smartmfa-bench-1m-v%d.db", db.SchemaVersion()))
 	_, statErr := os.Stat(path)
 	s := benchService(b, path)
-	ctx := context.Background()
-	op := LocalOperator("bench")
 	if statErr != nil {
 		b.Logf("building %s (1M users) once", path)
-		seed := func(name string, n int) {
-			if _, err := s.SeedDemo(ctx, op, DemoOptions{Account: name, Users: n, Password: testPassword}); err != nil {
-				b.Fatal(err)
-			}
-		}
-		for i := range 449 {
-			seed(fmt.Sprintf("Filler %d", i), 1000)
-		}
-		seed("Big", 100_000-1)
-		seed("Small", 1000-1)
-		for i := 449; i < 899; i++ {
-			seed(fmt.Sprintf("Filler %d", i), 1000)
-		}
+		seedSearchStore(b, s)
 	}
-	sessions := map[string]Session{}
-	for _, name := range []string{"big", "small"} {
-		sess, err := s.Login(ctx, name+"-admin", testPassword, "bench")
-		if err != nil {
-			b.Fatal(err)
-		}
-		sessions[name] = sess
-	}
-	return s, sessions
+	return s, signInBenchAdmins(b, s)
 }
 
 // BenchmarkSearch1M measures one page of account-scoped search, as typed in
