@@ -64,19 +64,13 @@ func BenchmarkDemo1MBesideBareInsert(b *testing.B) {
 		checkSameRows(b, demoDB, bareDB, users)
 		b.StartTimer()
 	}
-	sum := func(d []time.Duration) (s time.Duration) {
-		for _, x := range d {
-			s += x
-		}
-		return s
-	}
-	b.ReportMetric(sum(seed).Seconds()/float64(len(seed)), "seed-s")
-	b.ReportMetric(sum(bare).Seconds()/float64(len(bare)), "bare-s")
-	b.ReportMetric(float64(sum(seed))/float64(sum(bare)), "ratio")
+	b.ReportMetric(total(seed).Seconds()/float64(len(seed)), "seed-s")
+	b.ReportMetric(total(bare).Seconds()/float64(len(bare)), "bare-s")
+	b.ReportMetric(float64(total(seed))/float64(total(bare)), "ratio")
 	b.ReportMetric(float64(seedPeak)/1024, "peak-MB")
 	b.ReportMetric(float64(barePeak)/1024, "bare-peak-MB")
-	b.ReportMetric(sum(seedCPU).Seconds()/float64(len(seedCPU)), "seed-cpu-s")
-	b.ReportMetric(sum(bareCPU).Seconds()/float64(len(bareCPU)), "bare-cpu-s")
+	b.ReportMetric(total(seedCPU).Seconds()/float64(len(seedCPU)), "seed-cpu-s")
+	b.ReportMetric(total(bareCPU).Seconds()/float64(len(bareCPU)), "bare-cpu-s")
 }
 
 // timeProcess runs cmd to its end and returns its wall time, its CPU time
@@ -268,4 +262,12 @@ func bareInsert(path string, n int) error {
 		}
 	}
 	return tx.Commit()
+}
+
+// total is the sum of the durations a benchmark measured.
+func total(d []time.Duration) (s time.Duration) {
+	for _, x := range d {
+		s += x
+	}
+	return s
 }

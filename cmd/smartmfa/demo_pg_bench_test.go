@@ -59,15 +59,9 @@ func BenchmarkDemo1MPostgres(b *testing.B) {
 		}
 		b.StartTimer()
 	}
-	sum := func(d []time.Duration) (s time.Duration) {
-		for _, x := range d {
-			s += x
-		}
-		return s
-	}
-	b.ReportMetric(sum(pg).Seconds()/float64(len(pg)), "pg-s")
-	b.ReportMetric(sum(lite).Seconds()/float64(len(lite)), "sqlite-s")
-	b.ReportMetric(float64(sum(pg))/float64(sum(lite)), "pg/sqlite")
+	b.ReportMetric(total(pg).Seconds()/float64(len(pg)), "pg-s")
+	b.ReportMetric(total(lite).Seconds()/float64(len(lite)), "sqlite-s")
+	b.ReportMetric(float64(total(pg))/float64(total(lite)), "pg/sqlite")
 }
 
 // checkDemoUsers checks that demo left users demo users and its
