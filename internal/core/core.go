@@ -100,9 +100,13 @@ func Open(ctx context.Context, dbPath, keyPath string, cfg Config) (*Service, er
 // holdsAll fails closed at start-up when a stored secret was encrypted with a
 // key the key file lacks: a wrong --key-file must not go unnoticed until a
 // login, nor encrypt new secrets with a key the others do not share.
+//
+// A key missing from the ring is looked for in the key file again first
+// (aead): a rotation in another process adds its key to the file before any
+// secret uses it, so a file read before that and a store read after it meet.
 func (k *Keyring) holdsAll(ids []string, keyPath string) error {
 	for _, id := range ids {
-		if _, ok := k.keys[id]; !ok {
+		if _, ok := k.aead(id); !ok {
 			return fmt.Errorf("%w: %s does not hold key %s, which encrypts stored MFA secrets (pass the right --key-file)", ErrWrongKey, keyPath, id)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/smartnumbers/smartmfa/internal/db"
 )
 
 // keyCounts maps each key of ListKeys to its secrets, and returns the current key.
@@ -228,5 +230,27 @@ func TestKeyRotationWhileVerifying(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Errorf("a sign-in during the rotation: %v", err)
+	}
+}
+
+// TestStartDuringRotationFindsTheNewKey: a process that read the key file
+// just before another rotated, and reads the store just after, finds the new
+// key in the file rather than refusing to start (pam-verify refused so).
+func TestStartDuringRotationFindsTheNewKey(t *testing.T) {
+	w := newWorld(t)
+	w.enrollUser("bob")
+	stale, err := LoadKeyring(w.keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.RotateKey(w.ctx, LocalOperator("local:test"), RotateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := db.MFAKeyIDs(w.ctx, w.db)
+	if err != nil || len(ids) != 1 || ids[0] == stale.CurrentID() {
+		t.Fatalf("after the rotation the secrets are under %v (%v), the stale ring's key is %s", ids, err, stale.CurrentID())
+	}
+	if err := stale.holdsAll(ids, w.keyPath); err != nil {
+		t.Fatalf("a ring read before the rotation: %v", err)
 	}
 }
