@@ -85,7 +85,12 @@ Stopped at any point (even killed), run it again: it finishes the rotation to
 the same key rather than adding another. With several hosts on one PostgreSQL
 store, run it with --add-only, copy the new key file to every host, then run
 it again without.`,
-		Args: exactArgs(),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if opts.Batch < 1 {
+				return usageError{fmt.Sprintf("--batch takes 1 or more secrets, not %d", opts.Batch)}
+			}
+			return exactArgs()(cmd, args)
+		},
 	}
 	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, _ []string) error {
 		bar := a.progressBar("re-encrypting secrets", "")
@@ -125,6 +130,7 @@ it again without.`,
 		return err
 	})
 	c.Flags().BoolVar(&opts.AddOnly, "add-only", false, "add the new key and stop before re-encrypting (several hosts: copy the key file first)")
+	c.Flags().IntVar(&opts.Batch, "batch", core.RotateBatch, "secrets re-encrypted per transaction: fewer hold the store's write lock for less time")
 	return c
 }
 

@@ -80,6 +80,9 @@ type RotateOptions struct {
 	// AddOnly adds the new key and stops before re-encrypting: with several
 	// hosts, copy the new key file to each, then run the rotation again.
 	AddOnly bool
+	// Batch is how many secrets one transaction re-encrypts; RotateBatch
+	// when zero.
+	Batch int
 	// Progress, when set, is called after each batch with the secrets done
 	// and the total to do.
 	Progress func(done, total int)
@@ -140,7 +143,11 @@ func (s *Service) RotateKey(ctx context.Context, sess Session, opts RotateOption
 		}
 	}
 	if !opts.AddOnly {
-		err = s.reencrypt(ctx, res.KeyID, pending, &res, opts.Progress)
+		batch := opts.Batch
+		if batch <= 0 {
+			batch = RotateBatch
+		}
+		err = s.reencrypt(ctx, res.KeyID, pending, batch, &res, opts.Progress)
 	}
 	// The trail says what was done even when the run was stopped, with a
 	// context of its own: an interrupted command's context is cancelled.
@@ -232,7 +239,7 @@ func (s *Service) addKey(path string, entries []keyEntry, fi os.FileInfo) (strin
 // reencrypt moves every secret not under key toID to it, batch by batch. A pass
 // walks the secrets in user order; one more pass catches a secret that a
 // process still holding the old ring stored behind the walk.
-func (s *Service) reencrypt(ctx context.Context, toID string, total int, res *RotateResult, progress func(done, total int)) error {
+func (s *Service) reencrypt(ctx context.Context, toID string, total, size int, res *RotateResult, progress func(done, total int)) error {
 	unreadable := map[int64]bool{}
 	for pass := 0; pass < 3; pass++ {
 		moved := 0
@@ -243,7 +250,7 @@ func (s *Service) reencrypt(ctx context.Context, toID string, total int, res *Ro
 			err := s.tx(ctx, func(q db.Querier) error {
 				var err error
 				n, bad = 0, nil
-				if batch, err = db.SecretsNotUnder(ctx, q, toID, after, RotateBatch); err != nil {
+				if batch, err = db.SecretsNotUnder(ctx, q, toID, after, size); err != nil {
 					return err
 				}
 				for _, old := range batch {
@@ -284,7 +291,7 @@ func (s *Service) reencrypt(ctx context.Context, toID string, total int, res *Ro
 			if progress != nil {
 				progress(min(res.Reencrypted+len(unreadable), total), max(total, res.Reencrypted+len(unreadable)))
 			}
-			if len(batch) < RotateBatch {
+			if len(batch) < size {
 				break
 			}
 			after = batch[len(batch)-1].UserID
