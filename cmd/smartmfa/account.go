@@ -55,8 +55,13 @@ func requireMFAText(ac core.Account, now time.Time) string {
 // accountCommand groups the account commands: the operator's side of the
 // account details page.
 func (a *app) accountCommand() *cobra.Command {
-	return group("account", "Create, list and show accounts and set their MFA policy",
+	c := group("account", "Create, list and show accounts and set their MFA policy",
 		a.accountCreateCommand(), a.accountListCommand(), a.accountShowCommand(), a.accountRequireMFACommand())
+	c.Example = `  $ smartmfa account create Acme --admin alice
+  $ smartmfa account list
+  $ smartmfa account show Acme
+  $ smartmfa account require-mfa Acme on --grace 7d`
+	return c
 }
 
 // findAccount looks an account up by name and turns "not found" into a
@@ -80,8 +85,11 @@ func (a *app) accountCreateCommand() *cobra.Command {
 		Long: `Create an account with its first user, an administrator. The password is
 asked twice on the terminal, or read as one line from standard input with
 --password-stdin.`,
-		Example: "  printf '%s\\n' \"$PASSWORD\" | smartmfa account create acme --admin alice --password-stdin",
-		Args:    exactArgs("NAME"),
+		Example: `  $ smartmfa account create Acme --admin alice --name "Alice Martin" --email alice@acme.example
+
+  # in a script, read the administrator's password from standard input
+  $ smartmfa account create Acme --admin alice --password-stdin <<< "$PASSWORD"`,
+		Args: exactArgs("NAME"),
 	}
 	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
 		// Refuse what would fail anyway before the operator types a password twice.
@@ -125,6 +133,8 @@ func (a *app) accountListCommand() *cobra.Command {
 		Use:   "list",
 		Short: "List every account",
 		Args:  exactArgs(),
+		Example: `  $ smartmfa account list
+  $ smartmfa account list --json`,
 	}
 	c.RunE = a.action(func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
@@ -160,6 +170,8 @@ func (a *app) accountShowCommand() *cobra.Command {
 		Use:   "show NAME",
 		Short: "Show an account, its MFA policy and how many users have MFA",
 		Args:  exactArgs("NAME"),
+		Example: `  $ smartmfa account show Acme
+  $ smartmfa account show Acme --json`,
 	}
 	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
 		ac, err := findAccount(ctx, svc, op, args[0])
@@ -202,6 +214,15 @@ without MFA are shown MFA setup at login but may choose "Later", and SSH logins
 (pam-verify) let them in without a code; from the deadline on they are forced
 as without one. --grace 7d sets the deadline 7 days from now; --from
 2026-12-31 sets it at the start of that day, UTC.`,
+		Example: `  $ smartmfa account require-mfa Acme on
+
+  # require MFA in a week; until then users may postpone setting it up
+  $ smartmfa account require-mfa Acme on --grace 7d
+
+  # require MFA from the start of 31 December, UTC
+  $ smartmfa account require-mfa Acme on --from 2026-12-31
+
+  $ smartmfa account require-mfa Acme off`,
 		Args: exactArgs("NAME", "on|off"),
 	}
 	var on bool

@@ -36,6 +36,13 @@ func (a *app) auditCommand() *cobra.Command {
 		Short: "Show the audit trail, newest first",
 		Long: `Show the audit trail of one account, or of every account, newest first: who
 changed what, from where, and every failed login or code.`,
+		Example: `  # the newest 100 events of every account
+  $ smartmfa audit
+
+  $ smartmfa audit Acme --limit 20
+
+  # every event of an account, for a script
+  $ smartmfa audit Acme --limit 0 --json > acme-audit.json`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return usageError{fmt.Sprintf("%s takes at most one ACCOUNT, not %d arguments", commandName(cmd), len(args))}

@@ -15,9 +15,8 @@ func addCompletion(root *cobra.Command) {
 	if err != nil || comp == root {
 		return
 	}
-	comp.Example = `  # this shell only
-  $ source <(smartmfa completion bash)
-  # for every shell of this user
+	comp.Example = `  # for this shell only: source <(smartmfa completion bash)
+  # for every shell of this user:
   $ smartmfa completion bash > ~/.local/share/bash-completion/completions/smartmfa
   $ smartmfa completion zsh > "${fpath[1]}/_smartmfa"
   $ smartmfa completion fish > ~/.config/fish/completions/smartmfa.fish`

@@ -290,7 +290,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	a.typeText("bob")
 	a.waitFor("> bob")
 	a.keys("Enter")
-	a.waitFor("Multi-Factor Authentication", "Status       On")
+	a.waitFor("Multi-Factor Authentication", "Status       on")
 	a.keys("C-r") // Remove MFA, in one key from the page
 	a.waitFor("Remove multi-factor authentication from bob?", "Remove MFA from bob",
 		"The account requires MFA: at the next login bob is sent to set up")
@@ -299,8 +299,8 @@ func TestConsoleEndToEnd(t *testing.T) {
 	a.waitFor("Enter a current code from your own authenticator app")
 	a.typeText(recovery[1]) // her codes of this step and the next are spent
 	a.keys("Tab", "Tab", "Enter")
-	a.waitFor("Multi-factor authentication was removed from bob.", "Status       Not set up")
-	if out := e.ok("", "user", "show", "bob").stdout; !regexp.MustCompile(`mfa\s+none`).MatchString(out) {
+	a.waitFor("Multi-factor authentication was removed from bob.", "Status       off")
+	if out := e.ok("", "user", "show", "bob").stdout; !regexp.MustCompile(`mfa\s+off`).MatchString(out) {
 		t.Errorf("after removal the command line shows bob as:\n%s", out)
 	}
 

@@ -35,7 +35,7 @@ store that holds anything already is refused and left as it is.
 The MFA secrets move still encrypted: copy needs no key, but every host that
 uses the PostgreSQL store needs the key file (smartmfa.key beside the SQLite
 file, or --key-file) copied to it.`,
-		Example: "  smartmfa copy --from /var/lib/smartmfa/smartmfa.db \\\n" +
+		Example: "  $ smartmfa copy --from /var/lib/smartmfa/smartmfa.db \\\n" +
 			"      --to 'postgres://smartmfa@db.example/smartmfa?sslmode=verify-full'",
 		Args: exactArgs(),
 	}

@@ -31,6 +31,11 @@ func (a *app) demoCommand() *cobra.Command {
 		Long: fmt.Sprintf(`Create a demo account with an administrator and --users users, all with
 the password %q unless --password-stdin gives another one.
 Use it on a database of its own: demo users are not meant for production.`, demoPassword),
+		Example: `  # a database of its own with 1000 users; then open the console on it with
+  # smartmfa --db /tmp/smartmfa-demo.db and log in as demo-admin
+  $ smartmfa --db /tmp/smartmfa-demo.db demo --users 1000
+
+  $ smartmfa --db /tmp/smartmfa-demo.db demo --account Trial --users 20`,
 		Args: exactArgs(),
 	}
 	c.RunE = a.action(func(cmd *cobra.Command, _ []string) error {

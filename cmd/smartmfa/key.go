@@ -22,8 +22,13 @@ type jsonKey struct {
 
 // keyCommand groups the commands on the key file that encrypts the secrets.
 func (a *app) keyCommand() *cobra.Command {
-	return group("key", "List, rotate and retire the keys that encrypt the MFA secrets",
+	c := group("key", "List, rotate and retire the keys that encrypt the MFA secrets",
 		a.keyListCommand(), a.keyRotateCommand(), a.keyRetireCommand())
+	c.Example = `  # back up the key file before and after
+  $ smartmfa key rotate
+  $ smartmfa key list
+  $ smartmfa key retire 3f9a0c17`
+	return c
 }
 
 func (a *app) keyListCommand() *cobra.Command {
@@ -32,6 +37,8 @@ func (a *app) keyListCommand() *cobra.Command {
 		Use:   "list",
 		Short: "List the key file's keys and how many secrets each encrypts",
 		Args:  exactArgs(),
+		Example: `  $ smartmfa key list
+  $ smartmfa key list --json`,
 	}
 	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, _ []string) error {
 		keys, err := svc.ListKeys(ctx, op)
@@ -85,6 +92,16 @@ Stopped at any point (even killed), run it again: it finishes the rotation to
 the same key rather than adding another. With several hosts on one PostgreSQL
 store, run it with --add-only, copy the new key file to every host, then run
 it again without.`,
+		Example: `  # back up the key file first
+  $ smartmfa key rotate
+
+  # several hosts on one PostgreSQL store: add the key, copy the key file
+  # to every host, then re-encrypt
+  $ smartmfa key rotate --add-only
+  $ smartmfa key rotate
+
+  # hold the store's write lock for less time
+  $ smartmfa key rotate --batch 20`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if opts.Batch < 1 {
 				return usageError{fmt.Sprintf("--batch takes 1 or more secrets, not %d", opts.Batch)}
@@ -141,6 +158,11 @@ func (a *app) keyRetireCommand() *cobra.Command {
 		Long: `Remove key ID from the key file. It refuses the key that encrypts new
 secrets and any key that still encrypts a stored secret ('smartmfa key list'
 shows how many): finish 'smartmfa key rotate' first.`,
+		Example: `  # once smartmfa key list shows 0 secrets under key 3f9a0c17
+  $ smartmfa key retire 3f9a0c17
+
+  # in a script, without the question
+  $ smartmfa key retire 3f9a0c17 --yes`,
 		Args: exactArgs("ID"),
 	}
 	var yes bool

@@ -115,6 +115,10 @@ and standard error, never a code.
 
 Exit status: 0 accepted, 1 refused, 2 wrong command line or environment,
 3 nothing could be checked (the store, the key, the map file, the time).`,
+		Example: `  # sshd runs it; in /etc/pam.d/sshd, after the pam-enrol and pam_echo lines
+  # (smartmfa sshd-check says what is missing):
+  # auth optional  pam_exec.so stdout quiet /usr/bin/smartmfa pam-verify --notice
+  # auth required  pam_exec.so stdout quiet expose_authtok /usr/bin/smartmfa pam-verify`,
 		Args:          exactArgs(),
 		SilenceErrors: true,
 		RunE: a.action(func(cmd *cobra.Command, _ []string) error {

@@ -57,6 +57,12 @@ It runs as the owner of the database, as pam-verify does, creates neither
 the database nor the key file, never refuses a login (it exits 0), and logs
 to syslog (authpriv) only, since pam_exec shows its standard error to the
 user.`,
+		Example: `  # sshd runs it; in /etc/pam.d/sshd, first of the lines that replace
+  # "@include common-auth" (see smartmfa pam-verify --help):
+  # auth optional  pam_exec.so stdout quiet /usr/bin/smartmfa pam-enrol
+
+  # for users whose terminals have a light background:
+  # auth optional  pam_exec.so stdout quiet /usr/bin/smartmfa pam-enrol --qr light`,
 		Args:          exactArgs(),
 		SilenceErrors: true,
 		RunE: a.action(func(cmd *cobra.Command, _ []string) error {

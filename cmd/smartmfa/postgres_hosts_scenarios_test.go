@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -190,7 +191,7 @@ func TestPostgresHostsSeeRemoveMFAAtOnce(t *testing.T) {
 	typeKeys(t, admin, "bob")
 	admin.Settle(t, "> bob")
 	typeKeys(t, admin, enter)
-	admin.Settle(t, "Multi-Factor Authentication", "Status       On")
+	admin.Settle(t, "Multi-Factor Authentication", "Status       on")
 	typeKeys(t, admin, ctrlR)
 	admin.Settle(t, "Remove multi-factor authentication from bob?", "Remove MFA from bob")
 	typeKeys(t, admin, "lost phone", tab, tab) // past Cancel, to Remove MFA
@@ -206,7 +207,7 @@ func TestPostgresHostsSeeRemoveMFAAtOnce(t *testing.T) {
 	b.consoleLogin(sb, "bob", userPassword, "bob", "is not set up")
 	t.Logf("host B's pam-verify let bob in without a code %v after host A's console said his MFA was removed",
 		seen.Round(time.Millisecond))
-	if out := b.e.ok("", "user", "show", "bob").stdout; !strings.Contains(out, "mfa     off") {
+	if out := b.e.ok("", "user", "show", "bob").stdout; !regexp.MustCompile(`mfa\s+off\n`).MatchString(out) {
 		t.Errorf("host B's user show after the removal:\n%s", out)
 	}
 }

@@ -79,6 +79,17 @@ be reached fails a command with one sentence; the console and serve say so and
 keep running.
 
 Exit status: 0 on success, 1 on failure, 2 on a wrong command line.`,
+		Example: `  # open the console on the default database
+  $ smartmfa
+
+  # open the console on another SQLite file
+  $ smartmfa --db /var/lib/smartmfa/smartmfa.db
+
+  # a PostgreSQL store shared by several jump hosts, with TLS checked
+  $ smartmfa --db 'postgres://smartmfa@db.example.net/smartmfa?sslmode=verify-full&sslrootcert=/etc/smartmfa/db-ca.pem'
+
+  # a PostgreSQL store named by libpq's PG* variables
+  $ smartmfa --db postgres: account list`,
 		Args:              nil, // cobra then reports unknown commands itself
 		RunE:              a.action(a.runConsole),
 		SilenceUsage:      true,

@@ -64,6 +64,13 @@ and then twice as long each time up to 30 s, one log line a try, until it
 answers or serve is stopped. While serving, sessions stay open through an
 outage: their actions say the store cannot be reached, and work again once
 it is back.`,
+		Example: `  # listen on 127.0.0.1:2222 with the default database; users run ssh -p 2222 localhost
+  $ smartmfa serve
+
+  # listen on every address for users on other hosts (ssh -p 2222 jumphost)
+  $ smartmfa --db /var/lib/smartmfa/smartmfa.db serve --listen 0.0.0.0:2222
+
+  $ smartmfa serve --idle-timeout 5m --session-limit 30m --max-per-address 5`,
 		Args: exactArgs(),
 	}
 	c.RunE = a.action(func(cmd *cobra.Command, _ []string) error {

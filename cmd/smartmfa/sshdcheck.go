@@ -51,6 +51,11 @@ add. It changes no file.
 
 Exit status: 0 when nothing needs fixing, 1 when something does or a file
 cannot be read, 2 on a wrong command line.`,
+		Example: `  # as root, on the jump host
+  $ smartmfa sshd-check
+
+  # check a PAM file before installing it, against saved sshd -T output
+  $ smartmfa sshd-check --pam ./sshd.pam --sshd-output ./sshd-T.txt`,
 		Args: exactArgs(),
 		RunE: a.action(func(cmd *cobra.Command, _ []string) error {
 			return a.sshdCheck(cmd.Context(), o)

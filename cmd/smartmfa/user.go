@@ -47,9 +47,14 @@ func status(disabled bool) string {
 
 // userCommand groups the user commands: the operator's side of the Users page.
 func (a *app) userCommand() *cobra.Command {
-	return group("user", "Add, list and show users, reset passwords, remove MFA, disable and enable",
+	c := group("user", "Add, list and show users, reset passwords, remove MFA, disable and enable",
 		a.userAddCommand(), a.userListCommand(), a.userShowCommand(), a.userPasswdCommand(),
 		a.userRemoveMFACommand(), a.userSetDisabledCommand(true), a.userSetDisabledCommand(false))
+	c.Example = `  $ smartmfa user add Acme bob --generate-password
+  $ smartmfa user list Acme --mfa off
+  $ smartmfa user passwd bob
+  $ smartmfa user remove-mfa bob --reason "lost phone"`
+	return c
 }
 
 // findUser looks a user up by username and turns "not found" into a
@@ -74,6 +79,10 @@ code if they have MFA, the user must choose a password of their own before
 anything else. It is asked twice on the terminal, read as one line from
 standard input with --password-stdin, or generated and printed once with
 --generate-password (16 random characters, for you to give to the user).`,
+		Example: `  $ smartmfa user add Acme bob --name "Bob Stone" --email bob@acme.example
+
+  # an administrator, with a password generated and printed once
+  $ smartmfa user add Acme bob --admin --generate-password`,
 		Args: exactArgs("ACCOUNT", "USER"),
 	}
 	c.PreRunE = func(*cobra.Command, []string) error {
@@ -143,6 +152,13 @@ func (a *app) userListCommand() *cobra.Command {
 		Use:   "list ACCOUNT",
 		Short: "List or search the users of an account",
 		Args:  exactArgs("ACCOUNT"),
+		Example: `  $ smartmfa user list Acme
+
+  # the users who have not set up MFA yet
+  $ smartmfa user list Acme --mfa off
+
+  $ smartmfa user list Acme --role admin --search alice
+  $ smartmfa user list Acme --json | jq -r '.[].username'`,
 	}
 	c.PreRunE = func(*cobra.Command, []string) error {
 		if q.MFA != "" {
@@ -215,6 +231,8 @@ func (a *app) userShowCommand() *cobra.Command {
 		Use:   "show USER",
 		Short: "Show a user, their role and MFA state",
 		Args:  exactArgs("USER"),
+		Example: `  $ smartmfa user show bob
+  $ smartmfa user show bob --json`,
 	}
 	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
 		u, err := findUser(ctx, svc, op, args[0])

@@ -24,6 +24,10 @@ they have MFA, they must choose a password of their own before anything else.
 It also clears the password lockouts of the places where they signed in within
 30 days. The password is asked twice on the terminal, or read as one line from
 standard input with --password-stdin.`,
+		Example: `  $ smartmfa user passwd bob
+
+  # in a script, read the temporary password from standard input
+  $ smartmfa user passwd bob --password-stdin <<< "$PASSWORD"`,
 		Args: exactArgs("USER"),
 	}
 	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
@@ -57,6 +61,11 @@ func (a *app) userRemoveMFACommand() *cobra.Command {
 login asks for no code, or sends them to MFA setup when their account requires
 MFA. The reason is written in the audit trail.`,
 		Args: exactArgs("USER"),
+		Example: `  # bob lost his phone; his next login asks for no code, or goes to MFA setup
+  $ smartmfa user remove-mfa bob --reason "lost phone"
+
+  # in a script, without the question
+  $ smartmfa user remove-mfa bob --reason "lost phone" --yes`,
 	}
 	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
 		u, err := findUser(ctx, svc, op, args[0])
@@ -105,6 +114,10 @@ func (a *app) userSetDisabledCommand(disable bool) *cobra.Command {
 		Args:  exactArgs("USER"),
 	}
 	var yes bool
+	c.Example = "  $ smartmfa user " + verb + " bob"
+	if disable {
+		c.Example += "\n\n  # in a script, without the question\n  $ smartmfa user disable bob --yes"
+	}
 	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
 		u, err := findUser(ctx, svc, op, args[0])
 		if err != nil {

@@ -52,8 +52,8 @@ func (a *app) versionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of smartmfa",
-		Example: `  $ smartmfa version
-  $ smartmfa --version`,
+		Example: `  # what a bug report needs; smartmfa --version prints the same line
+  $ smartmfa version`,
 		Args: exactArgs(),
 		RunE: a.action(func(*cobra.Command, []string) error {
 			_, err := fmt.Fprintln(a.stdout, versionLine())
