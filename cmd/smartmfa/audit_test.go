@@ -12,7 +12,7 @@ func TestAudit(t *testing.T) {
 	e.createAccount("acme", "alice")
 	e.ok(userPassword+"\n", "user", "add", "acme", "bob", "--password-stdin") // bob never logs in: only the operator acts
 	e.createAccount("beta", "zed")
-	e.ok("", "user", "disable", "bob")
+	e.ok("", "user", "disable", "bob", "--yes")
 
 	var all []jsonAuditEvent
 	out := e.ok("", "audit", "--json").stdout

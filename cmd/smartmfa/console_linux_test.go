@@ -98,7 +98,7 @@ func TestConsoleStartsWithoutWaitingForTheTerminal(t *testing.T) {
 
 			// A command on that terminal must not wait either.
 			master, exited, start = startConsole(t, e, term, "version")
-			if _, ok := readScreen(t, master, "smartmfa dev", 3*time.Second); !ok {
+			if _, ok := readScreen(t, master, "smartmfa "+testVersion, 3*time.Second); !ok {
 				t.Fatal("smartmfa version printed nothing within 3 s")
 			}
 			if err := <-exited; err != nil || time.Since(start) > time.Second {

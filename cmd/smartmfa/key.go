@@ -143,7 +143,14 @@ secrets and any key that still encrypts a stored secret ('smartmfa key list'
 shows how many): finish 'smartmfa key rotate' first.`,
 		Args: exactArgs("ID"),
 	}
+	var yes bool
 	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
+		if retirable(ctx, svc, op, args[0]) {
+			q := fmt.Sprintf("Remove key %s from the key file? A backup of the store from before the rotation cannot be read without a copy of it.", quote(args[0]))
+			if err := a.confirm(yes, q); err != nil {
+				return err
+			}
+		}
 		err := svc.RetireKey(ctx, op, args[0])
 		if errors.Is(err, core.ErrNotFound) {
 			return failf("the key file holds no key %s (see smartmfa key list)", quote(args[0]))
@@ -154,5 +161,21 @@ shows how many): finish 'smartmfa key rotate' first.`,
 		_, err = fmt.Fprintf(a.stdout, "retired key %s\n", args[0])
 		return err
 	})
+	a.yesFlag(c, &yes)
 	return c
+}
+
+// retirable says whether core would retire key id, so that the operator is
+// asked only about a key it will remove; core decides again when it does.
+func retirable(ctx context.Context, svc *core.Service, op core.Session, id string) bool {
+	keys, err := svc.ListKeys(ctx, op)
+	if err != nil {
+		return false
+	}
+	for _, k := range keys {
+		if k.ID == id {
+			return k.InFile && !k.Current && k.Secrets == 0
+		}
+	}
+	return false
 }

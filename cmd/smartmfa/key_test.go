@@ -321,7 +321,7 @@ watch:
 		t.Errorf("%d of %d users no longer verify", failed, users)
 	}
 
-	r = run("key", "retire", oldKey)
+	r = run("key", "retire", oldKey, "--yes")
 	if r.code != 0 || r.stdout != "retired key "+oldKey+"\n" {
 		t.Errorf("retire: exit %d, %q %q", r.code, r.stdout, r.stderr)
 	}
@@ -351,15 +351,15 @@ func TestKeyCommands(t *testing.T) {
 		t.Fatalf("key list: %+v", keys)
 	}
 	first := keys[0].ID
-	e.fail(exitFailure, "is the current key", "", "key", "retire", first)
-	e.fail(exitFailure, `holds no key "nope`, "", "key", "retire", "nope\n")
+	e.fail(exitFailure, "is the current key", "", "key", "retire", first, "--yes")
+	e.fail(exitFailure, `holds no key "nope`, "", "key", "retire", "nope\n", "--yes")
 	e.fail(exitUsage, "takes ID", "", "key", "retire")
 
 	r := e.ok("", "key", "rotate", "--add-only")
 	if !strings.Contains(r.stdout, "copy the key file to every host") {
 		t.Errorf("rotate --add-only printed %q", r.stdout)
 	}
-	e.fail(exitFailure, "still encrypts 1 secrets", "", "key", "retire", first)
+	e.fail(exitFailure, "still encrypts 1 secrets", "", "key", "retire", first, "--yes")
 	e.fail(exitFailure, "finish that rotation first", "", "key", "rotate", "--add-only")
 	e.ok("", "key", "rotate")
 	r = e.ok("", "key", "list")
@@ -371,7 +371,7 @@ func TestKeyCommands(t *testing.T) {
 	if keys := e.keyList(); len(keys) != 2 || !addedLately(keys[0].Added) {
 		t.Errorf("the rotated key's added time: %+v", keys)
 	}
-	e.ok("", "key", "retire", first)
+	e.ok("", "key", "retire", first, "--yes")
 	if keys := e.keyList(); len(keys) != 1 || keys[0].ID == first {
 		t.Errorf("keys after retiring %s: %+v", first, keys)
 	}

@@ -5,8 +5,13 @@ package main
 
 import "os"
 
-// version is set at build time with -ldflags "-X main.version=v1.2.3".
-var version = "dev"
+// Set at build time by the release (.goreleaser.yaml):
+// -ldflags "-X main.version=1.2.3 -X main.commit=abc1234 -X main.date=2026-11-29T00:00:00Z".
+var (
+	version = "dev"
+	commit  = ""
+	date    = ""
+)
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))

@@ -56,7 +56,10 @@ func smartmfaBinary(t testing.TB) string {
 			return
 		}
 		binPath = filepath.Join(binDir, "smartmfa")
-		cmd := exec.Command("go", "build", "-o", binPath, ".")
+		// Stamped as the release stamps it, so that --version and the man
+		// page can be checked on a real build.
+		cmd := exec.Command("go", "build", "-o", binPath, "-ldflags", "-X main.version="+testVersion+
+			" -X main.commit="+testCommit+" -X main.date="+testDate, ".")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)

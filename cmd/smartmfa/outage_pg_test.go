@@ -55,7 +55,7 @@ func TestPostgresCommandsWhenTheStoreIsDown(t *testing.T) {
 		{"account", "require-mfa", "acme", "on"},
 		{"user", "show", "alice"},
 		{"user", "add", "acme", "dave", "--password-stdin"},
-		{"user", "disable", "alice"},
+		{"user", "disable", "alice", "--yes"},
 		{"audit", "acme"},
 	}
 	fails := func(location string, within time.Duration) {

@@ -177,7 +177,7 @@ func TestPAMVerifyPolicy(t *testing.T) {
 		t.Fatalf("notice for an unknown user: exit %d, stdout %q", r.code, r.stdout)
 	}
 
-	e.ok("", "user", "disable", "hank")
+	e.ok("", "user", "disable", "hank", "--yes")
 	e.pam("hank", "", pamRefused, "the user is disabled", "--allow-unknown")
 }
 

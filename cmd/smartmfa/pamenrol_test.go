@@ -268,7 +268,7 @@ func TestPAMEnrolPrintsNothingForOthers(t *testing.T) {
 	e.enrollPAM("acme", "carol")
 	e.strictAccount("strict", "sam", "dora")
 	e.enrollPAM("strict", "mia")
-	e.ok("", "user", "disable", "dora")
+	e.ok("", "user", "disable", "dora", "--yes")
 	svc := e.openCore()
 	before, err := svc.ListAudit(t.Context(), e.operator(), -1, 0, 1000)
 	svc.Close()

@@ -206,7 +206,7 @@ func TestPostgresHostsSeeRemoveMFAAtOnce(t *testing.T) {
 	b.consoleLogin(sb, "bob", userPassword, "bob", "is not set up")
 	t.Logf("host B's pam-verify let bob in without a code %v after host A's console said his MFA was removed",
 		seen.Round(time.Millisecond))
-	if out := b.e.ok("", "user", "show", "bob").stdout; !strings.Contains(out, "none") {
+	if out := b.e.ok("", "user", "show", "bob").stdout; !strings.Contains(out, "mfa     off") {
 		t.Errorf("host B's user show after the removal:\n%s", out)
 	}
 }

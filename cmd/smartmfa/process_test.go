@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -27,20 +26,6 @@ func runBinary(t *testing.T, bin string, e *env, stdin string, args ...string) (
 		err = nil
 	}
 	return result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}, err
-}
-
-func TestVersionFromLdflags(t *testing.T) {
-	smartmfaBinary(t) // shares the build cache warmed there
-	bin := filepath.Join(t.TempDir(), "smartmfa")
-	build := exec.Command("go", "build", "-ldflags", "-X main.version=v9.8.7", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	r, err := runBinary(t, bin, newEnv(t), "", "version")
-	if err != nil || r.code != 0 || !strings.HasPrefix(r.stdout, "smartmfa v9.8.7 (go") {
-		t.Errorf("version: %v, exit %d, %q", err, r.code, r.stdout)
-	}
 }
 
 // TestParallelUserAddProcesses runs 8 processes adding users to one database

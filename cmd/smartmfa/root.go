@@ -7,7 +7,6 @@ import (
 	"io"
 	"os/user"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -42,9 +41,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	root := a.rootCommand()
 	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
 	cmd, err := root.ExecuteContextC(context.Background())
 	var status exitStatus
 	if errors.As(err, &status) {
@@ -87,8 +83,14 @@ Exit status: 0 on success, 1 on failure, 2 on a wrong command line.`,
 		RunE:              a.action(a.runConsole),
 		SilenceUsage:      true,
 		SilenceErrors:     true,
-		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+		Version:           versionLine(),
+		DisableAutoGenTag: true, // the man pages say nothing of the date they were generated
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
+	// completion writes its scripts where the commands write, set before it exists.
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.dbPath, "db", "", "database `path` (default $SMARTMFA_DB or $XDG_DATA_HOME/smartmfa/smartmfa.db)")
@@ -96,7 +98,9 @@ Exit status: 0 on success, 1 on failure, 2 on a wrong command line.`,
 	pf.StringVar(&a.issuer, "issuer", core.DefaultIssuer, "`name` that authenticator apps show for this service")
 
 	root.AddCommand(a.accountCommand(), a.userCommand(), a.auditCommand(), a.demoCommand(), a.copyCommand(), a.serveCommand(),
-		a.pamVerifyCommand(), a.pamEnrolCommand(), a.sshdCheckCommand(), a.keyCommand(), a.versionCommand())
+		a.pamVerifyCommand(), a.pamEnrolCommand(), a.sshdCheckCommand(), a.keyCommand(), a.versionCommand(), a.manCommand())
+	root.InitDefaultVersionFlag() // now, so that the man page lists it
+	addCompletion(root)
 	return root
 }
 
@@ -226,20 +230,6 @@ func (a *app) operator() core.Session {
 		name = "unknown"
 	}
 	return core.LocalOperator("local:" + name)
-}
-
-// versionCommand prints the version set at build time and the Go release,
-// what a bug report needs.
-func (a *app) versionCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version of smartmfa",
-		Args:  exactArgs(),
-		RunE: a.action(func(*cobra.Command, []string) error {
-			_, err := fmt.Fprintf(a.stdout, "smartmfa %s (%s %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-			return err
-		}),
-	}
 }
 
 // serviceAction is action for the commands that work on the database: it

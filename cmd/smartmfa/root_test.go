@@ -3,7 +3,6 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -70,14 +69,6 @@ func TestGroupAloneAndHelpFlagPrintHelp(t *testing.T) {
 		if r.code != 0 || r.stderr != "" || !strings.Contains(r.stdout, "Usage:") {
 			t.Errorf("%q: exit %d, stderr %q, stdout %q", args, r.code, r.stderr, r.stdout)
 		}
-	}
-}
-
-func TestVersion(t *testing.T) {
-	r := newEnv(t).ok("", "version")
-	want := "smartmfa dev (" + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH + ")\n"
-	if r.stdout != want {
-		t.Errorf("version printed %q, want %q", r.stdout, want)
 	}
 }
 

@@ -24,7 +24,7 @@ type jsonUser struct {
 	Email     string `json:"email"`
 	Role      string `json:"role"`
 	Disabled  bool   `json:"disabled"`
-	MFA       string `json:"mfa"` // none, pending or active
+	MFA       string `json:"mfa"` // on, pending or off: core.MFAWord
 	CreatedAt string `json:"created_at"`
 	UpdatedAt string `json:"updated_at"`
 }
@@ -34,7 +34,7 @@ type jsonUser struct {
 func toJSONUser(u core.User, account string) jsonUser {
 	return jsonUser{ID: u.ID, AccountID: u.AccountID, Account: jsonText(account), Username: jsonText(u.Username),
 		Name: jsonText(u.DisplayName), Email: jsonText(u.Email), Role: string(u.Role), Disabled: u.Disabled,
-		MFA: u.MFA, CreatedAt: jsonTime(u.CreatedAt), UpdatedAt: jsonTime(u.UpdatedAt)}
+		MFA: core.MFAWord(u.MFA), CreatedAt: jsonTime(u.CreatedAt), UpdatedAt: jsonTime(u.UpdatedAt)}
 }
 
 // status is the enabled/disabled column of tables.
@@ -176,7 +176,7 @@ func (a *app) userListCommand() *cobra.Command {
 		t := newTable(a.stdout, "USERNAME", "NAME", "EMAIL", "ROLE", "MFA", "STATUS")
 		for _, u := range users {
 			t.row(clean(u.Username, colName), clean(u.DisplayName, colName), clean(u.Email, colName),
-				u.Role, u.MFA, status(u.Disabled))
+				u.Role, core.MFAWord(u.MFA), status(u.Disabled))
 		}
 		return t.flush()
 	})
@@ -235,7 +235,7 @@ func (a *app) userShowCommand() *cobra.Command {
 		t.row("email", clean(u.Email, colName))
 		t.row("role", u.Role)
 		t.row("status", status(u.Disabled))
-		t.row("mfa", u.MFA)
+		t.row("mfa", core.MFAWord(u.MFA))
 		t.row("created", tableTime(u.CreatedAt))
 		t.row("updated", tableTime(u.UpdatedAt))
 		return t.flush()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -48,6 +49,7 @@ standard input with --password-stdin.`,
 // to the audit trail, and the output says what the user's next login does.
 func (a *app) userRemoveMFACommand() *cobra.Command {
 	var reason string
+	var yes bool
 	c := &cobra.Command{
 		Use:   "remove-mfa USER",
 		Short: "Remove the MFA of a user who lost their authenticator",
@@ -61,20 +63,31 @@ MFA. The reason is written in the audit trail.`,
 		if err != nil {
 			return err
 		}
-		_, err = svc.RemoveUserMFA(ctx, op, u.ID, reason, "")
-		if errors.Is(err, core.ErrNoMFA) {
-			return failf("%s has no MFA to remove", quote(u.Username))
-		}
-		if err != nil {
+		if err := core.CheckReason(reason); err != nil {
 			return err
+		}
+		errNoMFA := failf("%s has no MFA to remove", quote(u.Username))
+		if u.MFA == "none" {
+			return errNoMFA
 		}
 		next := "their next login asks for no code"
 		if ac, err := svc.GetAccount(ctx, op, u.AccountID); err == nil && ac.RequireMFA {
 			next = "their account requires MFA, so their next login goes to MFA setup"
 		}
+		if err := a.confirm(yes, fmt.Sprintf("Remove the MFA of %s? %s.", quote(u.Username), strings.ToUpper(next[:1])+next[1:])); err != nil {
+			return err
+		}
+		_, err = svc.RemoveUserMFA(ctx, op, u.ID, reason, "")
+		if errors.Is(err, core.ErrNoMFA) {
+			return errNoMFA
+		}
+		if err != nil {
+			return err
+		}
 		_, err = fmt.Fprintf(a.stdout, "removed MFA from %s; %s\n", quote(u.Username), next)
 		return err
 	})
+	a.yesFlag(c, &yes)
 	c.Flags().StringVar(&reason, "reason", "", "why MFA is removed, for the audit trail (for example \"lost phone\")")
 	return c
 }
@@ -91,6 +104,7 @@ func (a *app) userSetDisabledCommand(disable bool) *cobra.Command {
 		Short: short,
 		Args:  exactArgs("USER"),
 	}
+	var yes bool
 	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
 		u, err := findUser(ctx, svc, op, args[0])
 		if err != nil {
@@ -100,11 +114,19 @@ func (a *app) userSetDisabledCommand(disable bool) *cobra.Command {
 			_, err = fmt.Fprintf(a.stdout, "%s is already %s\n", quote(u.Username), state)
 			return err
 		}
+		if disable {
+			if err := a.confirm(yes, fmt.Sprintf("Disable %s? They can no longer log in, to the console, over SSH or at the jump host.", quote(u.Username))); err != nil {
+				return err
+			}
+		}
 		if _, err := svc.UpdateUser(ctx, op, u.ID, core.UserUpdate{Disabled: &disable}); err != nil {
 			return err
 		}
 		_, err = fmt.Fprintf(a.stdout, "%s %s; %s\n", state, quote(u.Username), effect)
 		return err
 	})
+	if disable {
+		a.yesFlag(c, &yes)
+	}
 	return c
 }

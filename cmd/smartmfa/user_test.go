@@ -28,7 +28,7 @@ func TestUserAddAndShow(t *testing.T) {
 	var u jsonUser
 	decode(t, e.ok("", "user", "show", "BOB", "--json").stdout, &u)
 	if u.Username != "bob" || u.Account != "acme" || u.AccountID == 0 || u.ID == 0 || u.Name != "Bob Builder" ||
-		u.Email != "bob@example.com" || u.Role != "user" || u.Disabled || u.MFA != "none" {
+		u.Email != "bob@example.com" || u.Role != "user" || u.Disabled || u.MFA != "off" {
 		t.Errorf("user show --json = %+v", u)
 	}
 	for _, ts := range []string{u.CreatedAt, u.UpdatedAt} {
@@ -41,7 +41,7 @@ func TestUserAddAndShow(t *testing.T) {
 		t.Errorf("carol's role is %q, want admin", u.Role)
 	}
 	show := e.ok("", "user", "show", "bob").stdout
-	for _, s := range []string{"FIELD", "bob", "Bob Builder", "acme", "none", "enabled"} {
+	for _, s := range []string{"FIELD", "bob", "Bob Builder", "acme", "off", "enabled"} {
 		if !strings.Contains(show, s) {
 			t.Errorf("user show does not contain %q:\n%s", s, show)
 		}
@@ -137,13 +137,13 @@ func TestUserDisableEnable(t *testing.T) {
 		return u.Disabled
 	}
 
-	if r := e.ok("", "user", "disable", "bob"); r.stdout != "disabled \"bob\"; they can no longer log in\n" {
+	if r := e.ok("", "user", "disable", "bob", "--yes"); r.stdout != "disabled \"bob\"; they can no longer log in\n" {
 		t.Errorf("disable printed %q", r.stdout)
 	}
 	if !disabled("bob") {
 		t.Errorf("bob is not disabled")
 	}
-	if r := e.ok("", "user", "disable", "bob"); r.stdout != "\"bob\" is already disabled\n" {
+	if r := e.ok("", "user", "disable", "bob", "--yes"); r.stdout != "\"bob\" is already disabled\n" {
 		t.Errorf("second disable printed %q", r.stdout)
 	}
 	if r := e.ok("", "user", "enable", "bob"); !strings.HasPrefix(r.stdout, "enabled \"bob\"") {
@@ -152,7 +152,7 @@ func TestUserDisableEnable(t *testing.T) {
 	if disabled("bob") {
 		t.Errorf("bob is still disabled")
 	}
-	e.fail(exitFailure, "an account must keep at least one enabled administrator", "", "user", "disable", "alice")
+	e.fail(exitFailure, "an account must keep at least one enabled administrator", "", "user", "disable", "alice", "--yes")
 	if disabled("alice") {
 		t.Errorf("the last administrator was disabled")
 	}
@@ -169,20 +169,25 @@ func TestUserRemoveMFA(t *testing.T) {
 		return u.MFA
 	}
 
-	e.fail(exitFailure, `"bob" has no MFA to remove`, "", "user", "remove-mfa", "bob")
+	e.fail(exitFailure, `"bob" has no MFA to remove`, "", "user", "remove-mfa", "bob", "--yes")
 	e.enrollMFA("bob", userPassword)
-	if got := mfa(); got != "active" {
+	if got := mfa(); got != "on" {
 		t.Fatalf("after enrolment bob's mfa is %q", got)
 	}
-	r := e.ok("", "user", "remove-mfa", "bob", "--reason", "lost phone")
+	// A script that forgets --yes is stopped before anything changes.
+	e.fail(exitUsage, "pass --yes", "", "user", "remove-mfa", "bob", "--reason", "lost phone")
+	if got := mfa(); got != "on" {
+		t.Fatalf("remove-mfa without --yes changed bob's mfa to %q", got)
+	}
+	r := e.ok("", "user", "remove-mfa", "bob", "--yes", "--reason", "lost phone")
 	if r.stdout != "removed MFA from \"bob\"; their next login asks for no code\n" {
 		t.Errorf("remove-mfa printed %q", r.stdout)
 	}
-	if got := mfa(); got != "none" {
+	if got := mfa(); got != "off" {
 		t.Errorf("after remove-mfa bob's mfa is %q", got)
 	}
-	e.fail(exitFailure, `"bob" has no MFA to remove`, "", "user", "remove-mfa", "bob")
-	e.fail(exitFailure, "the reason may not contain control", "", "user", "remove-mfa", "bob", "--reason", "a\x07b")
+	e.fail(exitFailure, `"bob" has no MFA to remove`, "", "user", "remove-mfa", "bob", "--yes")
+	e.fail(exitFailure, "the reason may not contain control", "", "user", "remove-mfa", "bob", "--yes", "--reason", "a\x07b")
 
 	var events []jsonAuditEvent
 	decode(t, e.ok("", "audit", "acme", "--json").stdout, &events)
@@ -193,7 +198,7 @@ func TestUserRemoveMFA(t *testing.T) {
 
 	e.ok("", "account", "require-mfa", "acme", "on")
 	e.enrollMFA("bob", userPassword)
-	r = e.ok("", "user", "remove-mfa", "bob")
+	r = e.ok("", "user", "remove-mfa", "bob", "--yes")
 	if !strings.Contains(r.stdout, "their next login goes to MFA setup") {
 		t.Errorf("remove-mfa with MFA required printed %q", r.stdout)
 	}

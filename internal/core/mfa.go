@@ -205,13 +205,17 @@ func (s *Service) deleteOwnMFA(ctx context.Context, q db.Querier, sess *Session,
 		detail: strings.TrimPrefix(detail+"; confirmed with "+how, "; ")})
 }
 
+// CheckReason checks the reason given for removing a user's MFA, so that a
+// command refuses a bad one before it asks for confirmation.
+func CheckReason(reason string) error { return checkText("reason", reason, 200, false) }
+
 // RemoveUserMFA removes the MFA of a user in the caller's account: how an
 // administrator lets a user who lost their phone log in again. An
 // administrator with MFA confirms with their own current code (step-up); one
 // removing their own MFA here confirms with it as on My MFA, and gets back the
 // session that follows (set-up, where the account requires MFA).
 func (s *Service) RemoveUserMFA(ctx context.Context, sess Session, userID int64, reason, code string) (Session, error) {
-	if err := checkText("reason", reason, 200, false); err != nil {
+	if err := CheckReason(reason); err != nil {
 		return sess, err
 	}
 	out := sess

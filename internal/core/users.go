@@ -51,6 +51,19 @@ func toUser(u db.User) User {
 		CreatedAt: time.Unix(0, u.CreatedAt).UTC(), UpdatedAt: time.Unix(0, u.UpdatedAt).UTC()}
 }
 
+// MFAWord is the one word every surface shows for an MFA state ("none",
+// "pending" or "active"): the console, the commands' tables and their JSON
+// all say on, pending or off, the words --mfa on|off filters by.
+func MFAWord(state string) string {
+	switch state {
+	case "active":
+		return "on"
+	case "pending":
+		return "pending"
+	}
+	return "off"
+}
+
 func checkRole(r Role) error {
 	if r != RoleAdmin && r != RoleUser {
 		return inputErr("role", "must be admin or user")

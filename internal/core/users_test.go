@@ -175,3 +175,13 @@ func TestCountWithPage(t *testing.T) {
 		}
 	}
 }
+
+// The one word every surface shows for each MFA state, and the word that
+// --mfa on|off filters by.
+func TestMFAWord(t *testing.T) {
+	for state, want := range map[string]string{"active": "on", "pending": "pending", "none": "off", "": "off"} {
+		if got := MFAWord(state); got != want {
+			t.Errorf("MFAWord(%q) = %q, want %q", state, got, want)
+		}
+	}
+}

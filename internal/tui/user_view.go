@@ -1,6 +1,10 @@
 package tui
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/smartnumbers/smartmfa/internal/core"
+)
 
 func (s *userPage) View() string {
 	st := s.c.st
@@ -31,12 +35,9 @@ func (s *userPage) View() string {
 	}
 
 	b.WriteString("\n  " + st.Title.Render("Multi-Factor Authentication") + "\n")
-	state := "Not set up"
-	switch u.MFA {
-	case "active":
-		state = "On"
-	case "pending":
-		state = "Set-up started, not finished"
+	state := core.MFAWord(u.MFA)
+	if u.MFA == "pending" {
+		state += " (set-up started, not finished)"
 	}
 	b.WriteString("  " + st.Label.Render(padRight("Status", 12)) + " " + st.Value.Render(state) + "\n")
 	if s.mode == modeRemove {

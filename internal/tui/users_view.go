@@ -48,7 +48,7 @@ func (s *users) View() string {
 		}
 		line := padRight(clean(u.Username, core.MaxUsernameLen), colUsername) + " " +
 			padRight(clean(u.DisplayName, core.MaxDisplayNameLen), nameW) + " " +
-			padRight(string(u.Role), colRole) + " " + padRight(mfaLabel(u.MFA), colMFA) + " " + padRight(state, colState)
+			padRight(string(u.Role), colRole) + " " + padRight(core.MFAWord(u.MFA), colMFA) + " " + padRight(state, colState)
 		line = strings.TrimRight(line, " ")
 		switch {
 		case i == s.sel && listFocused:
@@ -72,17 +72,6 @@ func (s *users) View() string {
 		return foot
 	}
 	return body + "\n" + ansi.Truncate(foot, max(0, s.w), "")
-}
-
-// mfaLabel names a user's MFA state in the table.
-func mfaLabel(state string) string {
-	switch state {
-	case "active":
-		return "on"
-	case "pending":
-		return "pending"
-	}
-	return "off"
 }
 
 // matchesText says how many users match: exactly, or as far as it was
