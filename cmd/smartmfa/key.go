@@ -157,7 +157,8 @@ func (a *app) keyRetireCommand() *cobra.Command {
 		Short: "Remove a key that no secret uses from the key file",
 		Long: `Remove key ID from the key file. It refuses the key that encrypts new
 secrets and any key that still encrypts a stored secret ('smartmfa key list'
-shows how many): finish 'smartmfa key rotate' first.`,
+shows how many): finish 'smartmfa key rotate' first. On a terminal it asks
+first; a script passes --yes.`,
 		Example: `  # once smartmfa key list shows 0 secrets under key 3f9a0c17
   $ smartmfa key retire 3f9a0c17
 

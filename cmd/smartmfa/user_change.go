@@ -59,7 +59,8 @@ func (a *app) userRemoveMFACommand() *cobra.Command {
 		Short: "Remove the MFA of a user who lost their authenticator",
 		Long: `Remove the MFA of a user, for example one who lost their phone. Their next
 login asks for no code, or sends them to MFA setup when their account requires
-MFA. The reason is written in the audit trail.`,
+MFA. The reason is written in the audit trail. On a terminal it names the
+user and asks first; a script passes --yes.`,
 		Args: exactArgs("USER"),
 		Example: `  # bob lost his phone; his next login asks for no code, or goes to MFA setup
   $ smartmfa user remove-mfa bob --reason "lost phone"
@@ -112,6 +113,11 @@ func (a *app) userSetDisabledCommand(disable bool) *cobra.Command {
 		Use:   verb + " USER",
 		Short: short,
 		Args:  exactArgs("USER"),
+	}
+	if disable {
+		c.Long = `Stop a user from logging in: to the console, over SSH and at the jump host's
+SSH login. 'smartmfa user enable' lets them in again. On a terminal it names
+the user and asks first; a script passes --yes.`
 	}
 	var yes bool
 	c.Example = "  $ smartmfa user " + verb + " bob"
