@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -43,7 +44,8 @@ func (a *app) exitCode(cmd *cobra.Command, err error) int {
 		return exitOK
 	}
 	var ue usageError
-	if errors.As(err, &ue) || !a.ran {
+	var pe *fs.PathError // writing the output failed (a full disk): not the command line's fault
+	if errors.As(err, &ue) || !a.ran && !errors.As(err, &pe) {
 		msg := oneLine(err.Error())
 		if cmd != nil {
 			msg += fmt.Sprintf(" (see '%s --help')", cmd.CommandPath())
