@@ -3,12 +3,8 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,35 +14,15 @@ import (
 // for its question, types answer and returns the result and the question.
 func answerOnTerminal(t *testing.T, e *env, answer string, args ...string) (result, string) {
 	t.Helper()
-	master, slave := openPTY(t, 0, 0)
-	defer master.Close()
-	go func() { _, _ = io.Copy(io.Discard, master) }() // the echo of the answer
-	cmd := exec.Command(smartmfaBinary(t), append([]string{"--db", e.db}, args...)...)
-	cmd.Env = []string{"HOME=" + e.dir, "USER=tester"}
-	cmd.Stdin = slave
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
-	stderrPipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stderr := bufio.NewReader(stderrPipe)
-	question, err := stderr.ReadString(']')
+	p := startOnTerminal(t, e, args...)
+	question, err := p.stderr.ReadString(']')
 	if err != nil {
 		t.Fatalf("no question, got %q: %v", question, err)
 	}
-	readUntil(t, stderr, " ")
-	fmt.Fprint(master, answer+"\n")
-	rest, _ := io.ReadAll(stderr)
-	err = cmd.Wait()
-	slave.Close()
-	if _, ok := err.(*exec.ExitError); err != nil && !ok {
-		t.Fatal(err)
-	}
-	return result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: string(rest)}, question
+	readUntil(t, p.stderr, " ")
+	fmt.Fprint(p.master, answer+"\n")
+	r, _ := p.finish()
+	return r, question
 }
 
 func TestDestructiveCommandsAskOnTerminal(t *testing.T) {

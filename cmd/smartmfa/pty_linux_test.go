@@ -58,48 +58,72 @@ func readUntil(t *testing.T, r *bufio.Reader, want string) {
 	}
 }
 
-// typePasswords runs account create on a terminal and types two passwords.
-func typePasswords(t *testing.T, e *env, first, second string) (result, string) {
+// onTerminal is the binary running with a terminal on standard input: the
+// test reads its prompts on stderr and types on master.
+type onTerminal struct {
+	t             *testing.T
+	cmd           *exec.Cmd
+	master, slave *os.File
+	stdout        bytes.Buffer
+	stderr        *bufio.Reader
+	echoed        chan string // what the terminal showed, once it closes
+}
+
+// startOnTerminal runs the binary on e's database with args.
+func startOnTerminal(t *testing.T, e *env, args ...string) *onTerminal {
 	t.Helper()
-	master, slave := openPTY(t, 0, 0)
-	defer master.Close()
-	cmd := exec.Command(smartmfaBinary(t), "--db", e.db, "account", "create", "acme", "--admin", "alice")
-	cmd.Env = []string{"HOME=" + e.dir, "USER=tester"}
-	cmd.Stdin = slave
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
-	stderrPipe, err := cmd.StderrPipe()
+	p := &onTerminal{t: t, echoed: make(chan string, 1)}
+	p.master, p.slave = openPTY(t, 0, 0)
+	t.Cleanup(func() { p.master.Close() })
+	p.cmd = exec.Command(smartmfaBinary(t), append([]string{"--db", e.db}, args...)...)
+	p.cmd.Env = []string{"HOME=" + e.dir, "USER=tester"}
+	p.cmd.Stdin = p.slave
+	p.cmd.Stdout = &p.stdout
+	stderrPipe, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	echoed := make(chan string, 1)
 	go func() {
-		b, _ := io.ReadAll(master) // ends with EIO once every slave descriptor is closed
-		echoed <- string(b)
+		b, _ := io.ReadAll(p.master) // ends with EIO once every slave descriptor is closed
+		p.echoed <- string(b)
 	}()
-	stderr := bufio.NewReader(stderrPipe)
-	readUntil(t, stderr, "New password for alice: ")
-	waitEchoOff(t, slave)
-	fmt.Fprint(master, first+"\n")
-	readUntil(t, stderr, "Repeat the password: ")
-	waitEchoOff(t, slave)
-	fmt.Fprint(master, second+"\n")
-	rest, _ := io.ReadAll(stderr)
-	err = cmd.Wait()
-	slave.Close()
+	p.stderr = bufio.NewReader(stderrPipe)
+	return p
+}
+
+// finish waits for the program to exit and returns what it printed after
+// the last prompt read, and what the terminal showed.
+func (p *onTerminal) finish() (result, string) {
+	p.t.Helper()
+	rest, _ := io.ReadAll(p.stderr)
+	err := p.cmd.Wait()
+	p.slave.Close()
 	if _, ok := err.(*exec.ExitError); err != nil && !ok {
-		t.Fatal(err)
+		p.t.Fatal(err)
 	}
 	var out string
 	select {
-	case out = <-echoed:
+	case out = <-p.echoed:
 	case <-time.After(5 * time.Second):
-		t.Fatal("the terminal did not close")
+		p.t.Fatal("the terminal did not close")
 	}
-	return result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: strings.TrimLeft(string(rest), "\n")}, out
+	return result{code: p.cmd.ProcessState.ExitCode(), stdout: p.stdout.String(), stderr: strings.TrimLeft(string(rest), "\n")}, out
+}
+
+// typePasswords runs account create on a terminal and types two passwords.
+func typePasswords(t *testing.T, e *env, first, second string) (result, string) {
+	t.Helper()
+	p := startOnTerminal(t, e, "account", "create", "acme", "--admin", "alice")
+	readUntil(t, p.stderr, "New password for alice: ")
+	waitEchoOff(t, p.slave)
+	fmt.Fprint(p.master, first+"\n")
+	readUntil(t, p.stderr, "Repeat the password: ")
+	waitEchoOff(t, p.slave)
+	fmt.Fprint(p.master, second+"\n")
+	return p.finish()
 }
 
 func TestPasswordPromptOnTerminal(t *testing.T) {
