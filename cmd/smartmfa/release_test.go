@@ -27,7 +27,7 @@ func TestVersion(t *testing.T) {
 	}
 
 	out, err := exec.Command(smartmfaBinary(t), "--version").Output()
-	want := "smartmfa " + testVersion + " (commit " + testCommit + ", built " + testDate + ", " +
+	want := "smartmfa " + testVersion + " (commit " + testCommit + ", " + testDate + ", " +
 		runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH + ")\n"
 	if err != nil || string(out) != want {
 		t.Errorf("stamped binary --version = %q, %v; want %q", out, err, want)

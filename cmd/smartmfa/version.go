@@ -10,8 +10,9 @@ import (
 )
 
 // versionLine is what `smartmfa version` and `smartmfa --version` print: the
-// release, the commit and build date when the release set them, and the Go
-// toolchain and platform, which is what a bug report needs.
+// release, its commit and the commit's date when the release set them (the
+// commit's, not the build's, so that a release builds reproducibly), and the
+// Go toolchain and platform, which is what a bug report needs.
 func versionLine() string {
 	v, c, d := version, commit, date
 	if v == "dev" {
@@ -22,7 +23,7 @@ func versionLine() string {
 		extra = append(extra, "commit "+c)
 	}
 	if d != "" {
-		extra = append(extra, "built "+d)
+		extra = append(extra, d)
 	}
 	extra = append(extra, fmt.Sprintf("%s %s/%s", runtime.Version(), runtime.GOOS, runtime.GOARCH))
 	return fmt.Sprintf("smartmfa %s (%s)", v, strings.Join(extra, ", "))
