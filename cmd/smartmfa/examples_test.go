@@ -10,27 +10,21 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// exampleRoot builds a fresh command tree: parsing an example's flags sets
+// freshRoot builds a fresh command tree: parsing an example's flags sets
 // them, so each example gets a tree of its own.
-func exampleRoot() *cobra.Command {
+func freshRoot() *cobra.Command {
 	a := &app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard,
 		getenv: func(string) string { return "" }}
 	return a.rootCommand()
 }
 
-// exampleCommands walks the tree, hidden commands included. Cobra's own help
-// command is skipped, and its completion command only while it has no examples.
+// exampleCommands walks the tree, hidden commands included, but for cobra's
+// own help command.
 func exampleCommands(c *cobra.Command) []*cobra.Command {
-	var out []*cobra.Command
-	if c.HasParent() && c.Parent() == c.Root() {
-		if c.Name() == "help" || (c.Name() == "completion" && c.Example == "") {
-			return nil
-		}
-	}
-	if c.HasParent() && c.Parent().Name() == "completion" && c.Parent().Parent() == c.Root() && c.Example == "" {
+	if c.HasParent() && c.Parent() == c.Root() && c.Name() == "help" {
 		return nil
 	}
-	out = append(out, c)
+	out := []*cobra.Command{c}
 	for _, sub := range c.Commands() {
 		out = append(out, exampleCommands(sub)...)
 	}
@@ -138,7 +132,7 @@ func TestShellWords(t *testing.T) {
 // exists, its flags exist, its required flags are given, and it gets the
 // number of arguments it takes.
 func TestEveryCommandHasExamples(t *testing.T) {
-	for _, c := range exampleCommands(exampleRoot()) {
+	for _, c := range exampleCommands(freshRoot()) {
 		t.Run(c.CommandPath(), func(t *testing.T) {
 			if strings.TrimSpace(c.Example) == "" {
 				t.Fatalf("%s has no Example", c.CommandPath())
@@ -162,7 +156,7 @@ func checkExample(path, line string) error {
 	if len(words) == 0 || words[0] != "smartmfa" {
 		return errors.New("does not start with smartmfa")
 	}
-	root := exampleRoot()
+	root := freshRoot()
 	found, rest, err := root.Find(words[1:])
 	if err != nil {
 		return err

@@ -99,7 +99,7 @@ func TestManPages(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "man")
 	e.ok("", "man", "--dir", dir)
 	var want []string
-	walk(e.root(), func(c *cobra.Command) {
+	walk(freshRoot(), func(c *cobra.Command) {
 		if c.IsAvailableCommand() || c == c.Root() {
 			want = append(want, strings.ReplaceAll(c.CommandPath(), " ", "-")+".1")
 		}
@@ -130,9 +130,4 @@ func TestManPages(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), `.TH "SMARTMFA" "1" "Jan 2026" "smartmfa `+testVersion+`"`) {
 		t.Errorf("stamped binary's page header: %v\n%.200s", err, out)
 	}
-}
-
-// root is this environment's command tree, for tests that walk it.
-func (e *env) root() *cobra.Command {
-	return (&app{stdin: strings.NewReader(""), stdout: new(strings.Builder), stderr: new(strings.Builder), getenv: func(string) string { return "" }}).rootCommand()
 }
