@@ -45,11 +45,8 @@ func TestPostgresPartition(t *testing.T) {
 		t.Skip("ip (iproute2) is missing")
 	}
 	schema := dbtest.RequirePostgres(t)
-	n := newPartitionNet(t)
-	proxy := dbtest.NewProxyOn(t, n.hostIP+":0")
-	base := proxy.Location(schema)
 	const quick = "&tcp_user_timeout=2000&keepalives_idle=1&keepalives_interval=1&keepalives_count=2"
-	for _, c := range []struct {
+	for i, c := range []struct {
 		name, mode, params string
 		within             time.Duration
 	}{
@@ -58,8 +55,11 @@ func TestPostgresPartition(t *testing.T) {
 		{"statement sent into it, smartmfa's defaults", "send", "", 15 * time.Second},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			n.ip(t, "link", "set", n.hostDev, "up")
-			took := runPartitionChild(t, n, c.mode, base+c.params)
+			// A network of its own: reusing one, the next child at times
+			// could not connect just after the link came back up.
+			n := newPartitionNet(t, i)
+			proxy := dbtest.NewProxyOn(t, n.hostIP+":0")
+			took := runPartitionChild(t, n, c.mode, proxy.Location(schema)+c.params)
 			if took > c.within {
 				t.Errorf("the store was found unreachable after %v, want within %v", took, c.within)
 			}
@@ -74,12 +74,14 @@ type partitionNet struct {
 	ns, hostDev, nsDev, hostIP, nsIP string
 }
 
-func newPartitionNet(t *testing.T) *partitionNet {
+// newPartitionNet makes the i-th network of the test process, removed when
+// the test ends.
+func newPartitionNet(t *testing.T, i int) *partitionNet {
 	pid := os.Getpid()
-	a, b := (pid>>6)&255, (pid&63)*4 // a /30 in 10.200/16 per process
-	n := &partitionNet{ns: fmt.Sprintf("smartmfa-part-%d", pid),
-		hostDev: fmt.Sprintf("smfa%dh", pid), nsDev: fmt.Sprintf("smfa%dn", pid),
-		hostIP: fmt.Sprintf("10.200.%d.%d", a, b+1), nsIP: fmt.Sprintf("10.200.%d.%d", a, b+2)}
+	a, b := (pid>>6)&255, (pid&63)*4 // a /30 in 10.(200+i)/16 per process
+	n := &partitionNet{ns: fmt.Sprintf("smartmfa-part-%d-%d", pid, i),
+		hostDev: fmt.Sprintf("smfa%dh%d", pid, i), nsDev: fmt.Sprintf("smfa%dn%d", pid, i),
+		hostIP: fmt.Sprintf("10.%d.%d.%d", 200+i, a, b+1), nsIP: fmt.Sprintf("10.%d.%d.%d", 200+i, a, b+2)}
 	if out, err := exec.Command("ip", "netns", "add", n.ns).CombinedOutput(); err != nil {
 		t.Skipf("cannot create a network namespace: %v: %s", err, out)
 	}
@@ -93,6 +95,15 @@ func newPartitionNet(t *testing.T) *partitionNet {
 	n.ip(t, "-n", n.ns, "addr", "add", n.nsIP+"/30", "dev", n.nsDev)
 	n.ip(t, "-n", n.ns, "link", "set", n.nsDev, "up")
 	n.ip(t, "-n", n.ns, "link", "set", "lo", "up")
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		state, _ := os.ReadFile("/sys/class/net/" + n.hostDev + "/operstate")
+		if strings.TrimSpace(string(state)) == "up" { // both ends up: it carries packets
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s is still %s", n.hostDev, state)
+		}
+	}
 	return n
 }
 
