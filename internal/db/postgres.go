@@ -58,6 +58,11 @@ func pgConfig(location string) (*pgx.ConnConfig, error) {
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = pgConnectTimeout
 	}
+	tcp, err := takeTCPParams(cfg.RuntimeParams)
+	if err != nil {
+		return nil, err
+	}
+	cfg.DialFunc = tcp.dial() // connect_timeout still bounds the dial: pgconn's context
 	for k, v := range map[string]string{
 		"statement_timeout":                   pgStatementTimeout,
 		"idle_in_transaction_session_timeout": pgIdleInTxTimeout,

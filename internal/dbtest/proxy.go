@@ -11,12 +11,13 @@ import (
 )
 
 // Proxy stands between smartmfa and the PostgreSQL server libpq's PG*
-// variables name: a TCP listener on 127.0.0.1 that forwards each connection,
-// and that a test can cut and restore, so that "the store went away" is a
-// real connection failing rather than an error made up in Go.
+// variables name: a TCP listener (127.0.0.1, or NewProxyOn's address) that
+// forwards each connection, and that a test can cut and restore, so that
+// "the store went away" is a real connection failing rather than an error
+// made up in Go.
 type Proxy struct {
 	t      testing.TB
-	addr   string // 127.0.0.1:port, kept across Cut and Restore
+	addr   string // host:port, kept across Cut and Restore
 	target func() (net.Conn, error)
 
 	mu      sync.Mutex
@@ -29,7 +30,14 @@ type Proxy struct {
 // closed when the test ends. Call it after RequirePostgres.
 func NewProxy(t testing.TB) *Proxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return NewProxyOn(t, "127.0.0.1:0")
+}
+
+// NewProxyOn is NewProxy listening on addr (host:port, port 0 for any):
+// an address of a network a test can take down, such as a veth's.
+func NewProxyOn(t testing.TB, addr string) *Proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatalf("dbtest: proxy: %v", err)
 	}
@@ -73,7 +81,7 @@ func (p *Proxy) Location(schema string) string {
 	return u.String()
 }
 
-// Addr is the proxy's address, 127.0.0.1:port.
+// Addr is the proxy's address, host:port.
 func (p *Proxy) Addr() string { return p.addr }
 
 // Cut closes every connection through the proxy and refuses new ones, as a
