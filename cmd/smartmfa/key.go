@@ -168,13 +168,15 @@ first; a script passes --yes.`,
 	}
 	var yes bool
 	c.RunE = a.serviceAction(func(ctx context.Context, svc *core.Service, op core.Session, args []string) error {
-		if retirable(ctx, svc, op, args[0]) {
+		// Ask only about a key core would retire; a refusal needs no question.
+		err := svc.CheckRetireKey(ctx, op, args[0])
+		if err == nil {
 			q := fmt.Sprintf("Remove key %s from the key file? A backup of the store from before the rotation cannot be read without a copy of it.", quote(args[0]))
 			if err := a.confirm(yes, q); err != nil {
 				return err
 			}
+			err = svc.RetireKey(ctx, op, args[0])
 		}
-		err := svc.RetireKey(ctx, op, args[0])
 		if errors.Is(err, core.ErrNotFound) {
 			return failf("the key file holds no key %s (see smartmfa key list)", quote(args[0]))
 		}
@@ -186,19 +188,4 @@ first; a script passes --yes.`,
 	})
 	a.yesFlag(c, &yes)
 	return c
-}
-
-// retirable says whether core would retire key id, so that the operator is
-// asked only about a key it will remove; core decides again when it does.
-func retirable(ctx context.Context, svc *core.Service, op core.Session, id string) bool {
-	keys, err := svc.ListKeys(ctx, op)
-	if err != nil {
-		return false
-	}
-	for _, k := range keys {
-		if k.ID == id {
-			return k.InFile && !k.Current && k.Secrets == 0
-		}
-	}
-	return false
 }

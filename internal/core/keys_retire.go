@@ -25,35 +25,16 @@ func (s *Service) RetireKey(ctx context.Context, sess Session, id string) error 
 		return err
 	}
 	defer unlock()
-	entries, fi, err := readKeyFile(path)
+	entries, fi, i, err := s.retirable(ctx, path, id)
 	if err != nil {
 		return err
-	}
-	i := slices.IndexFunc(entries, func(e keyEntry) bool { return e.id == id })
-	switch {
-	case i < 0:
-		return fmt.Errorf("%w: the key file %s holds no key %s", ErrNotFound, path, id)
-	case i == 0:
-		return fmt.Errorf("%w: key %s is the current key; rotate to a new key first (smartmfa key rotate)", ErrKeyCurrent, id)
-	}
-	inUse := func() (int, error) {
-		counts, err := db.CountSecretsByKey(ctx, s.db)
-		for _, c := range counts {
-			if c.KeyID == id {
-				return c.Secrets, err
-			}
-		}
-		return 0, translate(err)
-	}
-	if n, err := inUse(); err != nil || n > 0 {
-		return cmpErr(err, fmt.Errorf("%w: key %s still encrypts %d secrets; run smartmfa key rotate to move them first", ErrKeyInUse, id, n))
 	}
 	if err := writeKeyFile(path, slices.Delete(slices.Clone(entries), i, i+1), fi); err != nil {
 		return err
 	}
 	// A process that read the file before the rotation may have stored a
 	// secret with the key since the count: put the key back rather than lose it.
-	if n, err := inUse(); err != nil || n > 0 {
+	if n, err := s.keyUse(ctx, id); err != nil || n > 0 {
 		if werr := writeKeyFile(path, entries, fi); werr != nil {
 			return fmt.Errorf("key %s was used again while it was retired, and putting it back failed: %w; restore the key file from its backup", id, werr)
 		}
@@ -65,6 +46,51 @@ func (s *Service) RetireKey(ctx context.Context, sess Session, id string) error 
 	return s.tx(ctx, func(q db.Querier) error {
 		return s.audit(ctx, q, sess, event{action: ActionKeyRetired, detail: "retired key " + id})
 	})
+}
+
+// CheckRetireKey returns the error RetireKey would give for key id now, or
+// nil when it would retire it, so that a command asks for confirmation only
+// about a key it can retire. RetireKey checks again under the key file's lock.
+func (s *Service) CheckRetireKey(ctx context.Context, sess Session, id string) error {
+	if !sess.operator {
+		return ErrForbidden
+	}
+	if s.keys.path == "" {
+		return ErrNoKeyFile
+	}
+	_, _, _, err := s.retirable(ctx, s.keys.path, id)
+	return err
+}
+
+// retirable reads the key file at path and finds key id in it, refusing the
+// current key and one that still encrypts a secret.
+func (s *Service) retirable(ctx context.Context, path, id string) ([]keyEntry, os.FileInfo, int, error) {
+	entries, fi, err := readKeyFile(path)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	i := slices.IndexFunc(entries, func(e keyEntry) bool { return e.id == id })
+	switch {
+	case i < 0:
+		return nil, nil, 0, fmt.Errorf("%w: the key file %s holds no key %s", ErrNotFound, path, id)
+	case i == 0:
+		return nil, nil, 0, fmt.Errorf("%w: key %s is the current key; rotate to a new key first (smartmfa key rotate)", ErrKeyCurrent, id)
+	}
+	if n, err := s.keyUse(ctx, id); err != nil || n > 0 {
+		return nil, nil, 0, cmpErr(err, fmt.Errorf("%w: key %s still encrypts %d secrets; run smartmfa key rotate to move them first", ErrKeyInUse, id, n))
+	}
+	return entries, fi, i, nil
+}
+
+// keyUse counts the stored secrets that key id encrypts.
+func (s *Service) keyUse(ctx context.Context, id string) (int, error) {
+	counts, err := db.CountSecretsByKey(ctx, s.db)
+	for _, c := range counts {
+		if c.KeyID == id {
+			return c.Secrets, err
+		}
+	}
+	return 0, translate(err)
 }
 
 // writeKeyFile replaces the key file with entries, atomically: a new file

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -92,11 +93,23 @@ func TestKeyRotation(t *testing.T) {
 		t.Errorf("enrolment after the rotation used key %s, want %s", m.KeyID, res.KeyID)
 	}
 
-	if err := w.RetireKey(w.ctx, op, res.KeyID); !errors.Is(err, ErrKeyCurrent) {
-		t.Errorf("retiring the current key: %v, want ErrKeyCurrent", err)
+	// CheckRetireKey answers as RetireKey would, and changes nothing.
+	for _, retire := range []func(context.Context, Session, string) error{w.CheckRetireKey, w.RetireKey} {
+		if err := retire(w.ctx, op, res.KeyID); !errors.Is(err, ErrKeyCurrent) {
+			t.Errorf("retiring the current key: %v, want ErrKeyCurrent", err)
+		}
+		if err := retire(w.ctx, op, "00000000"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("retiring an unknown key: %v, want ErrNotFound", err)
+		}
+		if err := retire(w.ctx, Session{}, old); !errors.Is(err, ErrForbidden) {
+			t.Errorf("retiring as no operator: %v, want ErrForbidden", err)
+		}
 	}
-	if err := w.RetireKey(w.ctx, op, "00000000"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("retiring an unknown key: %v, want ErrNotFound", err)
+	if err := w.CheckRetireKey(w.ctx, op, old); err != nil {
+		t.Fatalf("checking the emptied key: %v", err)
+	}
+	if counts, _ := w.keyCounts(w.Service); len(counts) != 2 {
+		t.Errorf("CheckRetireKey changed the keys: %v", counts)
 	}
 	if err := w.RetireKey(w.ctx, op, old); err != nil {
 		t.Fatalf("retiring the emptied key: %v", err)
@@ -139,8 +152,10 @@ func TestKeyRotationResumes(t *testing.T) {
 	if _, err := w.RotateKey(w.ctx, op, RotateOptions{AddOnly: true}); !errors.Is(err, ErrKeyInUse) {
 		t.Errorf("a second AddOnly before the secrets moved: %v, want ErrKeyInUse", err)
 	}
-	if err := w.RetireKey(w.ctx, op, old); !errors.Is(err, ErrKeyInUse) || !strings.Contains(err.Error(), "2 secrets") {
-		t.Errorf("retiring a key in use: %v, want ErrKeyInUse naming 2 secrets", err)
+	for _, retire := range []func(context.Context, Session, string) error{w.CheckRetireKey, w.RetireKey} {
+		if err := retire(w.ctx, op, old); !errors.Is(err, ErrKeyInUse) || !strings.Contains(err.Error(), "2 secrets") {
+			t.Errorf("retiring a key in use: %v, want ErrKeyInUse naming 2 secrets", err)
+		}
 	}
 	w.signIn("bob", w.secrets["bob"]) // the old key still decrypts
 	done, err := w.RotateKey(w.ctx, op, RotateOptions{})
