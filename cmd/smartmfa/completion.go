@@ -22,7 +22,7 @@ func addCompletion(root *cobra.Command) {
   $ smartmfa completion fish > ~/.config/fish/completions/smartmfa.fish`
 	// An unknown shell is a wrong command line (exit 2), as for the groups.
 	comp.Args = nil
-	comp.RunE = group("", "").RunE
+	comp.RunE = groupRun
 	for _, sh := range comp.Commands() {
 		sh.Example = fmt.Sprintf("  $ smartmfa completion %s > smartmfa.%s", sh.Name(), sh.Name())
 	}

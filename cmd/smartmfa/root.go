@@ -148,19 +148,22 @@ func group(use, short string, subs ...*cobra.Command) *cobra.Command {
 		Short: short,
 		// SuggestionsFor reads this as is; only the root gets cobra's default of 2.
 		SuggestionsMinimumDistance: 2,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return cmd.Help()
-			}
-			msg := fmt.Sprintf("unknown command %s for %q", quote(args[0]), cmd.CommandPath())
-			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
-				msg += fmt.Sprintf("; did you mean %q?", s[0])
-			}
-			return usageError{msg}
-		},
+		RunE:                       groupRun,
 	}
 	c.AddCommand(subs...)
 	return c
+}
+
+// groupRun is a group's own action: its help, or a wrong command line.
+func groupRun(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return cmd.Help()
+	}
+	msg := fmt.Sprintf("unknown command %s for %q", quote(args[0]), cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf("; did you mean %q?", s[0])
+	}
+	return usageError{msg}
 }
 
 // exactArgs checks the number of positional arguments and names them in the
